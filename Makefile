@@ -1,0 +1,137 @@
+# cr-tools: libimg and the tools built on it.  One plain Makefile.
+#
+#   make              libimg (static, shared, pkg-config file) and the tools
+#   make check        every test that needs no network (unit, CLI, corpus, negative, fuzz replay)
+#   make asan         the same suite built with AddressSanitizer and UBSan
+#   make demo         decode and explore the bundled sample image set
+#   make bench        speed against the peers (crit, criu-coredump, grep, cmp), measured in one run
+#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each
+#   make install      PREFIX=/usr/local DESTDIR=
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+WERROR      ?=
+# B: where objects go; O: where the library and tools go (the tools land in ./cr-inspect/ etc. by default)
+B           ?= build
+O           ?= .
+
+WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers $(WERROR)
+CPPFLAGS    += -Ilibimg/include -D_GNU_SOURCE -DCR_TOOLS_VERSION='"$(VERSION)"'
+ALL_CFLAGS  := -std=gnu11 -fPIC $(WARN) $(CFLAGS)
+LDLIBS      += -lz -lelf -lm
+
+LIB_SRCS    := $(sort $(wildcard libimg/*.c libimg/*/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o
+SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/*.tab)
+
+INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c)))
+CONVERT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-convert/*.c)))
+DIFF_OBJS    := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-diff/*.c)))
+
+LIBA   := $(O)/libimg/libimg.a
+LIBSO  := $(O)/libimg/libimg.so.0
+TOOLS  := $(O)/cr-inspect/cr-inspect $(O)/cr-convert/cr-convert $(O)/cr-diff/cr-diff
+
+all: $(LIBA) $(LIBSO) $(O)/libimg/libimg.pc $(TOOLS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The schema tables: tools/schemac reads schemas/criu with libimg's own schema parser.
+SCHEMAC_OBJS := $(B)/tools/schemac.o $(B)/libimg/schema_load.o $(B)/libimg/schema.o $(B)/libimg/base.o $(B)/libimg/io.o
+$(B)/tools/schemac: $(SCHEMAC_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(B)/gen/schema_tables.c: $(B)/tools/schemac $(SCHEMA_SRCS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/schemac schemas/criu $@
+
+$(B)/gen/schema_tables.o: $(B)/gen/schema_tables.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libimg.so.0 -o $@ $^ $(LDLIBS)
+	ln -sf libimg.so.0 $(O)/libimg/libimg.so
+
+$(O)/libimg/libimg.pc: libimg/libimg.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(O)/cr-inspect/cr-inspect: $(INSPECT_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(LIBA) $(LDLIBS) -lncursesw
+
+$(O)/cr-convert/cr-convert: $(CONVERT_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CONVERT_OBJS) $(LIBA) $(LDLIBS)
+
+$(O)/cr-diff/cr-diff: $(DIFF_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DIFF_OBJS) $(LIBA) $(LDLIBS)
+
+# Tests
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+$(B)/tests/unit/run: $(UNIT_SRCS:%.c=$(B)/%.o) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS:%.c=$(B)/%.o) $(LIBA) $(LDLIBS) -lcunit
+
+TESTGEN_SRCS := $(sort $(wildcard testdata/gen/*.c))
+$(B)/testdata/gen/imggen: $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA) $(LDLIBS)
+
+TEST_ENV = CR_INSPECT=$(abspath $(O))/cr-inspect/cr-inspect CR_CONVERT=$(abspath $(O))/cr-convert/cr-convert \
+	   CR_DIFF=$(abspath $(O))/cr-diff/cr-diff CR_BUILD=$(abspath $(B))
+
+check: all $(B)/tests/unit/run $(B)/testdata/gen/imggen
+	$(B)/tests/unit/run
+	$(TEST_ENV) tests/run-all
+
+asan:
+	$(MAKE) B=build/asan O=build/asan WERROR=-Werror \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" check
+
+demo: all
+	tests/demo
+
+bench: all
+	tests/bench/run
+
+fuzz:
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+deps:
+	tests/deps
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/img \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libimg.so.0 $(DESTDIR)$(PREFIX)/lib/libimg.so
+	install -m 644 $(O)/libimg/libimg.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 libimg/include/libimg.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 libimg/include/img/*.h $(DESTDIR)$(PREFIX)/include/img/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+
+clean:
+	rm -rf build $(TOOLS) libimg/libimg.a libimg/libimg.so libimg/libimg.so.0 libimg/libimg.pc
+
+.PHONY: all check asan demo bench fuzz deps install clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

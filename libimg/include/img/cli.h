@@ -1,0 +1,41 @@
+/*
+ * libimg: what the command-line front ends share — reporting errors in text
+ * and JSON, reading sizes and addresses, writing outputs safely.
+ */
+#ifndef IMG_CLI_H
+#define IMG_CLI_H
+
+#include "base.h"
+#include "json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct img_cli {
+	const char *prog;  /* "cr-inspect" */
+	int json;          /* -j: JSON output; errors go to stdout as {"error": ...} too */
+	int pretty;        /* -p */
+	int quiet;
+	const char *schema_dir;
+	int schema_loaded;
+};
+
+/* Report an error: "PROG: cannot VERB 'SUBJECT': MSG" on stderr (and {"error"} in JSON mode). Returns 2. */
+int img_cli_fail(const struct img_cli *c, const char *verb, const struct img_err *e);
+/* Report a usage or other error given as text. Returns 2. */
+int img_cli_failf(const struct img_cli *c, const char *fmt, ...) IMG_PRINTF(2, 3);
+/* Print a warning line on stderr (not in quiet mode). */
+void img_cli_warn(const struct img_cli *c, const char *fmt, ...) IMG_PRINTF(2, 3);
+/* Load --schema-dir if given; returns 0 or 2 after reporting. */
+int img_cli_schema(struct img_cli *c);
+
+/* "4096", "4k", "16M", "1G", "0x1000" */
+int img_parse_size(const char *s, uint64_t *v);
+/* C integer syntax: "0x7f...", "123", "0777" */
+int img_parse_addr(const char *s, uint64_t *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

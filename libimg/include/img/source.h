@@ -1,0 +1,87 @@
+/* libimg: byte sources (a mapped file, memory, stdin) and image folders. */
+#ifndef IMG_SOURCE_H
+#define IMG_SOURCE_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A readable byte range: a file mapped with mmap (read into memory when it
+ * cannot be mapped), a buffer, or all of stdin.  Reference counted: image
+ * readers keep pointers into data while they hold a reference.
+ */
+struct img_src {
+	const uint8_t *data;
+	size_t size;
+	char *name;       /* what messages call it: the path as given, or an archive member */
+	int refs;
+	int how;          /* IMG_SRC_MMAP, IMG_SRC_HEAP, IMG_SRC_BORROW */
+	void *owner;      /* for BORROW: the source this one lives in (held) */
+};
+
+enum { IMG_SRC_MMAP = 1, IMG_SRC_HEAP, IMG_SRC_BORROW };
+
+int img_src_open(const char *path, struct img_src **out, struct img_err *err);
+/* Read a whole stream (stdin, a pipe) into memory, at most max bytes. */
+int img_src_read_fd(int fd, const char *name, size_t max, struct img_src **out,
+		    struct img_err *err);
+/* A source over memory: copied when copy is set, else borrowed (the caller keeps it alive). */
+struct img_src *img_src_mem(const void *p, size_t n, const char *name, int copy);
+/* A source over a part of another one; holds a reference to it. */
+struct img_src *img_src_slice(struct img_src *parent, size_t off, size_t n, const char *name);
+struct img_src *img_src_ref(struct img_src *s);
+void img_src_unref(struct img_src *s);
+
+/*
+ * An image folder: a directory, or a container checkpoint archive read in
+ * place.  Members are looked up by their plain name ("core-1.img").
+ */
+struct img_dir;
+
+struct img_dir_ops {
+	const char *name;
+	int (*get)(struct img_dir *d, const char *member, struct img_src **out, struct img_err *err);
+	/* Calls fn for each member name, in sorted order; stops when fn returns non-zero. */
+	int (*each)(struct img_dir *d, int (*fn)(void *arg, const char *member, uint64_t size),
+		    void *arg);
+	/* The folder named by the "parent" link, or NULL with -ENOENT. */
+	int (*parent)(struct img_dir *d, struct img_dir **out, struct img_err *err);
+	/* Any other file of the archive (config.dump, spec.dump, ...), by path. */
+	int (*get_extra)(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err);
+	void (*close)(struct img_dir *d);
+};
+
+struct img_dir {
+	const struct img_dir_ops *ops;
+	char *path;     /* as given by the user */
+	int depth;      /* 0, or how many parent links were followed to get here */
+	void *priv;
+};
+
+/*
+ * A reader of one kind of folder bids on a path: the highest bid opens it
+ * (libarchive's way).  Directories bid 1; archives bid on their first bytes.
+ */
+struct img_dir_format {
+	const char *name;
+	int (*bid)(const char *path, const uint8_t *head, size_t n);
+	int (*open)(const char *path, struct img_dir **out, struct img_err *err);
+};
+int img_dir_register(const struct img_dir_format *f);
+
+int img_dir_open(const char *path, struct img_dir **out, struct img_err *err);
+int img_dir_open_fs(const char *path, struct img_dir **out, struct img_err *err);
+int img_dir_get(struct img_dir *d, const char *member, struct img_src **out, struct img_err *err);
+int img_dir_has(struct img_dir *d, const char *member);
+int img_dir_each(struct img_dir *d, int (*fn)(void *arg, const char *member, uint64_t size), void *arg);
+int img_dir_parent(struct img_dir *d, struct img_dir **out, struct img_err *err);
+int img_dir_get_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err);
+void img_dir_close(struct img_dir *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
