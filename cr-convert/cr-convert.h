@@ -1,0 +1,10 @@
+/* cr-convert's commands. */
+#ifndef CR_CONVERT_H
+#define CR_CONVERT_H
+
+#include "img/cmd.h"
+#include "img/image.h"
+
+int cmd_encode(struct img_cli *c, int argc, char **argv);
+
+#endif

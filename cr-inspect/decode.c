@@ -1,0 +1,185 @@
+/* decode, show, info: crit's image commands. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cr-inspect.h"
+
+#define STDIN_MAX ((size_t)1 << 34)
+
+/* Read one image from a path, or from stdin when path is NULL or "-". */
+static int read_image(struct img_cli *c, const char *path, unsigned flags, struct img_image **img)
+{
+	struct img_err e = { 0 };
+	struct img_src *src;
+	int r;
+
+	if (!path || !strcmp(path, "-"))
+		r = img_src_read_fd(STDIN_FILENO, "<stdin>", STDIN_MAX, &src, &e);
+	else
+		r = img_src_open(path, &src, &e);
+	if (r)
+		return img_cli_fail(c, "read", &e);
+	r = img_image_read(src, img_schema_default(), NULL, flags, img, &e);
+	img_src_unref(src);
+	if (r)
+		return img_cli_fail(c, "read", &e);
+	if ((*img)->kind->layout == IMG_LAY_RAW || (*img)->kind->layout == IMG_LAY_OPAQUE) {
+		e.code = EINVAL;
+		snprintf(e.subject, sizeof(e.subject), "%s", (*img)->src->name);
+		snprintf(e.msg, sizeof(e.msg), "%s image (%s) has no entries to decode%s",
+			 (*img)->kind->layout == IMG_LAY_RAW ? "a raw" : "an opaque", (*img)->kind->name,
+			 !strcmp((*img)->kind->name, "PAGES") ? "; read memory with 'cr-inspect mem read'" : "");
+		img_image_free(*img);
+		*img = NULL;
+		return img_cli_fail(c, "decode", &e);
+	}
+	return 0;
+}
+
+static int emit(struct img_cli *c, struct img_image *img, unsigned flags, const char *out)
+{
+	struct img_err e = { 0 };
+	struct img_out o;
+	struct img_buf b;
+	int r;
+
+	if (!out || !strcmp(out, "-")) {
+		img_out_fd(&o, STDOUT_FILENO);
+		r = img_image_to_json(img, &o, flags);
+		if (!r)
+			r = img_out_flush(&o);
+		if (r) {
+			img_err_set(&e, -r, "%s", strerror(-r));
+			img_err_subject(&e, "<stdout>");
+			return img_cli_fail(c, "write", &e);
+		}
+		return 0;
+	}
+	img_buf_init(&b);
+	img_out_mem(&o, &b);
+	r = img_image_to_json(img, &o, flags);
+	if (!r)
+		r = img_out_flush(&o);
+	/* crit writes no newline at the end of a file */
+	if (!r && b.len && b.data[b.len - 1] == '\n')
+		b.len--;
+	if (r)
+		img_err_set(&e, -r, "%s", strerror(-r));
+	else
+		r = img_write_file_atomic(out, b.data, b.len, 0644, &e);
+	img_buf_free(&b);
+	return r ? img_cli_fail(c, "write", &e) : 0;
+}
+
+static const struct img_cmd decode_cmd = { "decode", cmd_decode, "decode [-i IN] [-o OUT] [--pretty]",
+					   "print an image as JSON", NULL };
+
+int cmd_decode(struct img_cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *in = NULL, *out = NULL;
+	struct img_image *img = NULL;
+	int opt, r;
+
+	while ((opt = img_cmd_getopt(c, &decode_cmd, argc, argv, "i:o:", opts)) != -1) {
+		switch (opt) {
+		case 'i':
+			in = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return img_cmd_usage(c, &decode_cmd, "unexpected argument '%s'", argv[optind]);
+	r = read_image(c, in, 0, &img);
+	if (r)
+		return r;
+	r = emit(c, img, c->pretty ? IMG_JSON_PRETTY : 0, out);
+	img_image_free(img);
+	return r;
+}
+
+static const struct img_cmd show_cmd = { "show", cmd_show, "show IMG [--nopl]", "print an image", NULL };
+
+int cmd_show(struct img_cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nopl", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct img_image *img = NULL;
+	int opt, r, nopl = 0;
+
+	while ((opt = img_cmd_getopt(c, &show_cmd, argc, argv, "", opts)) != -1) {
+		switch (opt) {
+		case 'n':
+			nopl = 1;
+			break;
+		case 'h':
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc)
+		return img_cmd_usage(c, &show_cmd, "expected one image");
+	r = read_image(c, argv[optind], 0, &img);
+	if (r)
+		return r;
+	r = emit(c, img, IMG_JSON_PRETTY | (nopl ? IMG_JSON_NOPL : 0), NULL);
+	img_image_free(img);
+	return r;
+}
+
+static const struct img_cmd info_cmd = { "info", cmd_info, "info IMG", "print an image's kind", NULL };
+
+int cmd_info(struct img_cli *c, int argc, char **argv)
+{
+	struct img_image *img = NULL;
+	struct img_err e = { 0 };
+	struct img_src *src;
+	struct img_out o;
+	struct img_jw w;
+	int opt, r;
+
+	while ((opt = img_cmd_getopt(c, &info_cmd, argc, argv, "", NULL)) != -1)
+		return opt == 'h' ? 0 : 2;
+	if (optind + 1 != argc)
+		return img_cmd_usage(c, &info_cmd, "expected one image");
+	r = img_src_open(argv[optind], &src, &e);
+	if (!r) {
+		r = img_image_read(src, img_schema_default(), NULL, IMG_READ_FRAMES, &img, &e);
+		img_src_unref(src);
+	}
+	if (r)
+		return img_cli_fail(c, "read", &e);
+	img_out_fd(&o, STDOUT_FILENO);
+	img_jw_init(&w, &o, 4);
+	img_jw_obj_begin(&w);
+	if (img->kind->json) {
+		img_jw_kv_str(&w, "magic", img->kind->json);
+		/* crit does not count the pagemap's head */
+		img_jw_kv_u64(&w, "count", img->kind->layout == IMG_LAY_PAGEMAP && img->n ? img->n - 1 : img->n);
+	} else {
+		img_jw_kv_str(&w, "magic", img->kind->name);
+		img_jw_kv_u64(&w, "count", 0);
+		img_jw_kv_u64(&w, "size", img->raw_size);
+	}
+	img_jw_obj_end(&w);
+	img_out_putc(&o, '\n');
+	r = img_out_flush(&o);
+	img_image_free(img);
+	return r ? 2 : 0;
+}
