@@ -5,6 +5,6 @@
 #include "img/cmd.h"
 #include "img/image.h"
 
-int cmd_encode(struct img_cli *c, int argc, char **argv);
+int cmd_encode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 #endif

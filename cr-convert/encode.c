@@ -5,10 +5,7 @@
 
 #include "cr-convert.h"
 
-static const struct img_cmd encode_cmd = { "encode", cmd_encode, "encode [-i IN] [-o OUT]",
-					   "turn JSON into an image", NULL };
-
-int cmd_encode(struct img_cli *c, int argc, char **argv)
+int cmd_encode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "in", required_argument, NULL, 'i' },
@@ -24,7 +21,7 @@ int cmd_encode(struct img_cli *c, int argc, char **argv)
 	struct img_buf b;
 	int opt, r;
 
-	while ((opt = img_cmd_getopt(c, &encode_cmd, argc, argv, "i:o:", opts)) != -1) {
+	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "i:o:", opts)) != -1) {
 		switch (opt) {
 		case 'i':
 			in = optarg;
@@ -39,7 +36,7 @@ int cmd_encode(struct img_cli *c, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return img_cmd_usage(c, &encode_cmd, "unexpected argument '%s'", argv[optind]);
+		return img_cmd_usage(c, cmd, "unexpected argument '%s'", argv[optind]);
 	if ((!out || !strcmp(out, "-")) && isatty(STDOUT_FILENO))
 		return img_cli_failf(c, "refusing to write a binary image to a terminal; use -o FILE");
 	if (!in || !strcmp(in, "-"))

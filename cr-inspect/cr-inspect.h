@@ -5,8 +5,8 @@
 #include "img/cmd.h"
 #include "img/image.h"
 
-int cmd_decode(struct img_cli *c, int argc, char **argv);
-int cmd_show(struct img_cli *c, int argc, char **argv);
-int cmd_info(struct img_cli *c, int argc, char **argv);
+int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_info(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -73,10 +73,7 @@ static int emit(struct img_cli *c, struct img_image *img, unsigned flags, const 
 	return r ? img_cli_fail(c, "write", &e) : 0;
 }
 
-static const struct img_cmd decode_cmd = { "decode", cmd_decode, "decode [-i IN] [-o OUT] [--pretty]",
-					   "print an image as JSON", NULL };
-
-int cmd_decode(struct img_cli *c, int argc, char **argv)
+int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "in", required_argument, NULL, 'i' },
@@ -87,7 +84,7 @@ int cmd_decode(struct img_cli *c, int argc, char **argv)
 	struct img_image *img = NULL;
 	int opt, r;
 
-	while ((opt = img_cmd_getopt(c, &decode_cmd, argc, argv, "i:o:", opts)) != -1) {
+	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "i:o:", opts)) != -1) {
 		switch (opt) {
 		case 'i':
 			in = optarg;
@@ -102,7 +99,7 @@ int cmd_decode(struct img_cli *c, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return img_cmd_usage(c, &decode_cmd, "unexpected argument '%s'", argv[optind]);
+		return img_cmd_usage(c, cmd, "unexpected argument '%s'", argv[optind]);
 	r = read_image(c, in, 0, &img);
 	if (r)
 		return r;
@@ -111,9 +108,7 @@ int cmd_decode(struct img_cli *c, int argc, char **argv)
 	return r;
 }
 
-static const struct img_cmd show_cmd = { "show", cmd_show, "show IMG [--nopl]", "print an image", NULL };
-
-int cmd_show(struct img_cli *c, int argc, char **argv)
+int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nopl", no_argument, NULL, 'n' },
@@ -122,7 +117,7 @@ int cmd_show(struct img_cli *c, int argc, char **argv)
 	struct img_image *img = NULL;
 	int opt, r, nopl = 0;
 
-	while ((opt = img_cmd_getopt(c, &show_cmd, argc, argv, "", opts)) != -1) {
+	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "", opts)) != -1) {
 		switch (opt) {
 		case 'n':
 			nopl = 1;
@@ -134,7 +129,7 @@ int cmd_show(struct img_cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return img_cmd_usage(c, &show_cmd, "expected one image");
+		return img_cmd_usage(c, cmd, "expected one image");
 	r = read_image(c, argv[optind], 0, &img);
 	if (r)
 		return r;
@@ -143,10 +138,13 @@ int cmd_show(struct img_cli *c, int argc, char **argv)
 	return r;
 }
 
-static const struct img_cmd info_cmd = { "info", cmd_info, "info IMG", "print an image's kind", NULL };
-
-int cmd_info(struct img_cli *c, int argc, char **argv)
+int cmd_info(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "entries", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int entries = 0;
 	struct img_image *img = NULL;
 	struct img_err e = { 0 };
 	struct img_src *src;
@@ -154,10 +152,14 @@ int cmd_info(struct img_cli *c, int argc, char **argv)
 	struct img_jw w;
 	int opt, r;
 
-	while ((opt = img_cmd_getopt(c, &info_cmd, argc, argv, "", NULL)) != -1)
-		return opt == 'h' ? 0 : 2;
+	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "", opts)) != -1) {
+		if (opt == 'e')
+			entries = 1;
+		else
+			return opt == 'h' ? 0 : 2;
+	}
 	if (optind + 1 != argc)
-		return img_cmd_usage(c, &info_cmd, "expected one image");
+		return img_cmd_usage(c, cmd, "expected one image");
 	r = img_src_open(argv[optind], &src, &e);
 	if (!r) {
 		r = img_image_read(src, img_schema_default(), NULL, IMG_READ_FRAMES, &img, &e);
@@ -176,6 +178,26 @@ int cmd_info(struct img_cli *c, int argc, char **argv)
 		img_jw_kv_str(&w, "magic", img->kind->name);
 		img_jw_kv_u64(&w, "count", 0);
 		img_jw_kv_u64(&w, "size", img->raw_size);
+	}
+	if (entries) {
+		/* where each entry lies: for damaged files and for people who read hex dumps */
+		img_jw_kv_str(&w, "kind", img->kind->name);
+		img_jw_key(&w, "entries");
+		img_jw_arr_begin(&w);
+		for (size_t i = 0; i < img->n; i++) {
+			const struct img_entry *en = &img->e[i];
+
+			img_jw_obj_begin(&w);
+			img_jw_kv_u64(&w, "offset", en->off);
+			if (img->kind->layout == IMG_LAY_VADDR_PAGES)
+				img_jw_kv_u64(&w, "vaddr", en->vaddr);
+			else
+				img_jw_kv_u64(&w, "size", en->size);
+			if (en->has_extra)
+				img_jw_kv_u64(&w, "extra", en->extra_len);
+			img_jw_obj_end(&w);
+		}
+		img_jw_arr_end(&w);
 	}
 	img_jw_obj_end(&w);
 	img_out_putc(&o, '\n');

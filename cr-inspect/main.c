@@ -13,8 +13,9 @@ static const struct img_cmd commands[] = {
 	{ "show", cmd_show, "show IMG [--nopl]",
 	  "print an image as indented JSON, as crit show does",
 	  "      --nopl           leave out extra payloads (pipe data, queued packets...)\n" },
-	{ "info", cmd_info, "info IMG",
-	  "print an image's kind and number of entries, as crit info does", NULL },
+	{ "info", cmd_info, "info IMG [--entries]",
+	  "print an image's kind and number of entries, as crit info does",
+	  "      --entries        also list each entry's offset, size and extra payload size\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -99,7 +99,7 @@ int img_cmd_run(struct img_cli *c, const struct img_cmd *cmds, int argc, char **
 	for (const struct img_cmd *k = cmds; k->name; k++)
 		if (!strcmp(k->name, argv[0])) {
 			optind = 0; /* reset getopt for the command's own parse */
-			return k->fn(c, argc, argv);
+			return k->fn(c, k, argc, argv);
 		}
 	return img_cli_failf(c, "unknown command '%s' (see '%s --help')", argv[0], c->prog);
 }

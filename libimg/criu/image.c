@@ -241,6 +241,13 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 		return 0;
 	}
 	r = read_entries(img, src->data, src->size, start, flags, err);
+	if (!r && kind->layout == IMG_LAY_SINGLE && img->n != 1) {
+		if (img->n == 0)
+			r = img_err_set(err, EINVAL, "offset 0x%zx: no entry: a %s image holds one", start, kind->name);
+		else
+			r = img_err_set(err, EINVAL, "entry 1 at offset 0x%llx: a %s image holds one entry, this is more",
+					(unsigned long long)img->e[1].off, kind->name);
+	}
 	if (r) {
 		img_image_free(img);
 		return r;

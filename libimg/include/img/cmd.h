@@ -16,7 +16,7 @@ extern "C" {
 
 struct img_cmd {
 	const char *name;
-	int (*fn)(struct img_cli *c, int argc, char **argv);
+	int (*fn)(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 	const char *usage;   /* "decode [-i IN] [-o OUT] [--pretty]" */
 	const char *summary; /* one line */
 	const char *options; /* option help, one "  -x, --long  text" per line, or NULL */
