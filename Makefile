@@ -94,7 +94,7 @@ $(B)/testdata/gen/imggen: $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA)
 TEST_ENV = CR_INSPECT=$(abspath $(O))/cr-inspect/cr-inspect CR_CONVERT=$(abspath $(O))/cr-convert/cr-convert \
 	   CR_DIFF=$(abspath $(O))/cr-diff/cr-diff CR_BUILD=$(abspath $(B))
 
-check: all $(B)/tests/unit/run $(B)/testdata/gen/imggen
+check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen)
 	$(B)/tests/unit/run
 	$(TEST_ENV) tests/run-all
 
