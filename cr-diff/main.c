@@ -3,12 +3,14 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: cr-diff A B [-j] [--pages] [--match pid|comm] [--ignore PATH...]\n"
-	"               [--only tree|tasks|mm|files|sockets|ns|memory|images] [--summary]\n"
-	"               [--color auto|always|never]\n"
+	"usage: cr-diff A B\n"
 	"\n"
 	"Compare two checkpoints, from the process tree down to memory pages.\n"
-	"(not written yet: this build only prints its usage)\n";
+	"(not written yet: this build only prints its usage)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help           show this help\n"
+	"  -V, --version        print the version\n";
 
 int main(int argc, char **argv)
 {
