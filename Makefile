@@ -24,8 +24,10 @@ ALL_CFLAGS  := -std=gnu11 -fPIC $(WARN) $(CFLAGS)
 LDLIBS      += -lz -lelf -lm
 
 LIB_SRCS    := $(sort $(wildcard libimg/*.c libimg/*/*.c))
-LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o
-SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/*.tab)
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o $(B)/gen/tab_data.o
+SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/images.tab schemas/criu/maps.tab)
+# The other tables (kernel and CPU features, CRIU log messages): embedded as text, parsed at first use.
+TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab
 
 INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c)))
 CONVERT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-convert/*.c)))
@@ -51,6 +53,16 @@ $(B)/gen/schema_tables.c: $(B)/tools/schemac $(SCHEMA_SRCS)
 	$(B)/tools/schemac schemas/criu $@
 
 $(B)/gen/schema_tables.o: $(B)/gen/schema_tables.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/tools/tabc: $(B)/tools/tabc.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(B)/gen/tab_data.c: $(B)/tools/tabc $(TAB_SRCS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/tabc $@ $(TAB_SRCS)
+
+$(B)/gen/tab_data.o: $(B)/gen/tab_data.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(LIBA): $(LIB_OBJS)

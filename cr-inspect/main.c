@@ -16,6 +16,22 @@ static const struct img_cmd commands[] = {
 	{ "info", cmd_info, "info IMG [--entries]",
 	  "print an image's kind and number of entries, as crit info does",
 	  "      --entries        also list each entry's offset, size and extra payload size\n" },
+	{ "check", cmd_check, "check CKPT [--root DIR] [--target PROFILE] [--only AREAS] [--strict]",
+	  "say whether an image set is whole and will restore on this host (or another)",
+	  "      --root DIR       look up the files the images name under DIR (default: /)\n"
+	  "      --target PROFILE check against a machine profile (from host-profile) instead of this host\n"
+	  "      --only AREAS     check only these: images,files,pids,kernel,cpu (images: integrity alone)\n"
+	  "      --strict         exit 1 on warnings too\n"
+	  "exit status: 0 ready, 1 errors found (or warnings with --strict), 2 the check could not run\n" },
+	{ "host-profile", cmd_host_profile, "host-profile [-o FILE] [--no-criu]",
+	  "print this machine's profile (kernel, CPU, XSAVE, cgroups) as JSON, for check --target",
+	  "  -o, --out FILE       write the profile to FILE\n"
+	  "      --no-criu        do not run criu --version\n" },
+	{ "explain", cmd_explain, "explain LOG [CKPT] [--root DIR] [--target PROFILE]",
+	  "find the first error of a CRIU restore or dump log, its cause and what to do",
+	  "      --root DIR       with CKPT: look up files under DIR for the checks (default: /)\n"
+	  "      --target PROFILE with CKPT: check against this machine profile\n"
+	  "  -C, --context N      show N log lines around an unknown error (default: 3)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

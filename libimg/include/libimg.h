@@ -10,5 +10,8 @@
 #include "img/image.h"
 #include "img/cli.h"
 #include "img/cmd.h"
+#include "img/check.h"
+#include "img/profile.h"
+#include "img/tab.h"
 
 #endif
