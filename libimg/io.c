@@ -294,16 +294,24 @@ static int fs_each(struct img_dir *d, int (*fn)(void *, const char *, uint64_t),
 
 static int fs_parent(struct img_dir *d, struct img_dir **out, struct img_err *err)
 {
-	char path[PATH_MAX];
+	int dfd = ((struct fsdir *)d->priv)->dfd;
+	char path[PATH_MAX], to[PATH_MAX];
 	struct stat st;
 	int r;
 
-	if (fstatat(((struct fsdir *)d->priv)->dfd, "parent", &st, 0) < 0) {
-		*out = NULL;
-		return -ENOENT;
-	}
+	*out = NULL;
+	if (fstatat(dfd, "parent", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -ENOENT; /* no parent: err stays empty */
 	if (join(path, sizeof(path), d->path, "parent"))
 		return img_err_set(err, ENAMETOOLONG, "parent path too long");
+	if (fstatat(dfd, "parent", &st, 0) < 0) {
+		int e = errno;
+		ssize_t n = readlinkat(dfd, "parent", to, sizeof(to) - 1);
+
+		to[n > 0 ? n : 0] = 0;
+		img_err_subject(err, path);
+		return img_err_set(err, e, "the link leads to '%s': %s", to, strerror(e));
+	}
 	if (d->depth >= 64) {
 		img_err_subject(err, path);
 		return img_err_set(err, ELOOP, "parent chain longer than 64 links");

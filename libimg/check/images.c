@@ -845,6 +845,7 @@ struct used {
 	struct ck *c;
 	uint64_t *pages;
 	size_t npages;
+	int pagemap_trouble;    /* a pagemap is missing or damaged: its pages file looks unused */
 };
 
 /* Images nothing in the set leads to: CRIU never reads them. */
@@ -866,7 +867,7 @@ static int unused_member(void *arg, const char *name, uint64_t size)
 		if (!found)
 			ck_add(c, IMG_SEV_WARNING, "images", "image-unused", ck_name(c, "%s", name), IMG_NO_ENTRY,
 			       "no thread %llu in pstree.img: CRIU does not restore it", (unsigned long long)id);
-	} else if (!strcmp(k->name, "PAGES")) {
+	} else if (!strcmp(k->name, "PAGES") && c->have_tree && !u->pagemap_trouble) {
 		for (size_t i = 0; i < u->npages && !found; i++)
 			found = u->pages[i] == id;
 		if (!found)
@@ -976,5 +977,8 @@ void ck_images(struct ck *c)
 		if (add_used(c, &u, &cap, id))
 			return;
 	}
+	for (size_t i = 0; i < c->nimgs; i++)
+		if (!strncmp(c->imgs[i].name, "pagemap-", 8) && c->imgs[i].state != CK_OK)
+			u.pagemap_trouble = 1;
 	img_dir_each(c->d, unused_member, &u);
 }

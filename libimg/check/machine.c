@@ -25,6 +25,7 @@ struct use {
 	const char *feature;
 	int hard;            /* the restore needs it (else it may go worse without) */
 	const char *image;
+	long entry;
 	const char *field;
 	unsigned count;
 };
@@ -69,7 +70,11 @@ static void use(struct need_ctx *x, const char *feature, int hard, const char *i
 		}
 	if (x->nuses == (int)(sizeof(x->uses) / sizeof(x->uses[0])))
 		return;
-	x->uses[x->nuses++] = (struct use){ feature, hard, image, field, 1 };
+	/* single-entry images (core, ids, mm) are named with their entry */
+	long entry = !strncmp(image, "core-", 5) || !strncmp(image, "ids-", 4) || !strncmp(image, "mm-", 3) ? 0
+														 : IMG_NO_ENTRY;
+
+	x->uses[x->nuses++] = (struct use){ feature, hard, image, entry, field, 1 };
 }
 
 static int ns_own(struct ck *c, struct img_msg *ids, const char *field)
@@ -246,8 +251,9 @@ static void kernel(struct need_ctx *x, const struct img_profile *p)
 			continue;
 		}
 		fi = ck_add(c, u->hard ? kf->missing : IMG_SEV_WARNING, "kernel", "kernel-feature", u->image,
-			    IMG_NO_ENTRY, "the kernel of the target (%s) lacks %s: %s", rel ? rel : "unknown release",
-			    kf->name, kf->what);
+			    u->entry, "the kernel of the target (%s) lacks %s: %s%s", rel ? rel : "unknown release",
+			    kf->name, kf->what,
+			    u->count > 1 ? CK_F(c, " (%s and %u more images use it)", u->image, u->count - 1) : "");
 		fi->field = u->field;
 		fi->subject = kf->name;
 		fi->expected = CK_F(c, "%s (Linux %s or later)", kf->name, kf->since_str);

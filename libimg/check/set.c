@@ -223,10 +223,30 @@ static void ck_init(struct ck *c, struct img_dir *d, const struct img_check_opts
 	img_arena_init(&c->arena);
 }
 
+/* The strings of the findings made by this run point into it: copy them into the list before it ends. */
+static void own_strings(struct img_findings *f, size_t from)
+{
+	for (size_t i = from; i < f->n; i++) {
+		struct img_finding *fi = &f->v[i];
+		const char **s[] = { &fi->image, &fi->field, &fi->subject, &fi->expected, &fi->found,
+				     &fi->msg, &fi->todo, &fi->ref_image };
+
+		for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
+			if (*s[k]) {
+				const char *c = img_arena_strndup(&f->arena, *s[k], strlen(*s[k]));
+
+				if (!c)
+					f->failed = 1;
+				*s[k] = c;
+			}
+	}
+}
+
 int img_check_dir(struct img_dir *d, const struct img_check_opts *opts, struct img_findings *out,
 		  struct img_err *err)
 {
 	struct img_check_opts o = opts ? *opts : (struct img_check_opts){ 0 };
+	size_t first = out->n;
 	struct ck c;
 
 	if (!o.what)
@@ -240,6 +260,7 @@ int img_check_dir(struct img_dir *d, const struct img_check_opts *opts, struct i
 		ck_files(&c);
 	if (o.what & (IMG_CHECK_PIDS | IMG_CHECK_KERNEL | IMG_CHECK_CPU))
 		ck_machine(&c);
+	own_strings(out, first);
 	ck_free(&c);
 	if (out->failed)
 		return img_err_set(err, ENOMEM, "out of memory");

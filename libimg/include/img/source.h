@@ -77,6 +77,11 @@ int img_dir_open_fs(const char *path, struct img_dir **out, struct img_err *err)
 int img_dir_get(struct img_dir *d, const char *member, struct img_src **out, struct img_err *err);
 int img_dir_has(struct img_dir *d, const char *member);
 int img_dir_each(struct img_dir *d, int (*fn)(void *arg, const char *member, uint64_t size), void *arg);
+/*
+ * The folder the "parent" link leads to.  -ENOENT with err left empty when
+ * there is no link; a link that leads nowhere fills err (and returns the
+ * errno of the lookup, ENOENT too).
+ */
 int img_dir_parent(struct img_dir *d, struct img_dir **out, struct img_err *err);
 int img_dir_get_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err);
 void img_dir_close(struct img_dir *d);
