@@ -7,7 +7,7 @@
 
 #include "cr-inspect.h"
 
-enum { OPT_ROOT = IMG_OPT_FIRST_OWN, OPT_TARGET, OPT_ONLY, OPT_STRICT, OPT_NO_CRIU };
+enum { OPT_ROOT = IMG_OPT_FIRST_OWN, OPT_TARGET, OPT_ONLY, OPT_STRICT, OPT_NO_CRIU, OPT_SKIP_RWX };
 
 int cli_color(void)
 {
@@ -57,6 +57,7 @@ int cmd_check(struct img_cli *c, const struct img_cmd *cmd, int argc, char **arg
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "skip-file-rwx-check", no_argument, NULL, OPT_SKIP_RWX },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct img_check_opts o = { .what = IMG_CHECK_ALL };
@@ -82,6 +83,9 @@ int cmd_check(struct img_cli *c, const struct img_cmd *cmd, int argc, char **arg
 			break;
 		case OPT_STRICT:
 			strict = 1;
+			break;
+		case OPT_SKIP_RWX:
+			o.flags |= IMG_CHECK_SKIP_RWX;
 			break;
 		case 'h':
 			return 0;

@@ -16,12 +16,13 @@ static const struct img_cmd commands[] = {
 	{ "info", cmd_info, "info IMG [--entries]",
 	  "print an image's kind and number of entries, as crit info does",
 	  "      --entries        also list each entry's offset, size and extra payload size\n" },
-	{ "check", cmd_check, "check CKPT [--root DIR] [--target PROFILE] [--only AREAS] [--strict]",
+	{ "check", cmd_check, "check CKPT [--root DIR] [--target PROFILE] [--only AREAS] [--strict] [--skip-file-rwx-check]",
 	  "say whether an image set is whole and will restore on this host (or another)",
 	  "      --root DIR       look up the files the images name under DIR (default: /)\n"
 	  "      --target PROFILE check against a machine profile (from host-profile) instead of this host\n"
 	  "      --only AREAS     check only these: images,files,pids,kernel,cpu (images: integrity alone)\n"
 	  "      --strict         exit 1 on warnings too\n"
+	  "      --skip-file-rwx-check  the restore will use CRIU's option of that name: permission bits may differ\n"
 	  "exit status: 0 ready, 1 errors found (or warnings with --strict), 2 the check could not run\n" },
 	{ "host-profile", cmd_host_profile, "host-profile [-o FILE] [--no-criu]",
 	  "print this machine's profile (kernel, CPU, XSAVE, cgroups) as JSON, for check --target",

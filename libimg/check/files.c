@@ -172,7 +172,10 @@ static void check_reg(struct fck *k, struct ck_file *f)
 		ck_lookup_done(&lk);
 		return;
 	}
-	if (has_mode && lk.st.st_mode != mode) {
+	/* with --skip-file-rwx-check CRIU compares the mode without its rwx bits */
+	mode_t mask = c->o->flags & IMG_CHECK_SKIP_RWX ? ~(mode_t)0777 : ~(mode_t)0;
+
+	if (has_mode && (lk.st.st_mode & mask) != (mode & mask)) {
 		int type = (lk.st.st_mode & S_IFMT) != (mode & S_IFMT);
 
 		if (!seen(k, path)) {
@@ -189,8 +192,18 @@ static void check_reg(struct fck *k, struct ck_file *f)
 			fi->expected = CK_F(c, "0%o", mode);
 			fi->found = CK_F(c, "0%o", (unsigned)lk.st.st_mode);
 			fi->todo = type ? "put the right kind of file there"
-					: CK_F(c, "chmod 0%o the file, or restore with --skip-file-rwx-check", mode & 07777);
+					: (mask & 0777) ? CK_F(c, "chmod 0%o the file, or restore with --skip-file-rwx-check", mode & 07777)
+							: CK_F(c, "chmod 0%o the file", mode & 07777);
 		}
+	} else if (has_mode && lk.st.st_mode != mode && !seen(k, path)) {
+		fi = ck_add(c, IMG_SEV_INFO, "files", "file-mode-rwx", f->image, f->entry,
+			    "'%s' has mode 0%o, %s had 0%o: CRIU accepts it with --skip-file-rwx-check", path,
+			    (unsigned)(lk.st.st_mode & 07777), who, mode & 07777);
+		fi->offset = f->off;
+		fi->field = "reg.mode";
+		fi->subject = path;
+		fi->expected = CK_F(c, "0%o", mode);
+		fi->found = CK_F(c, "0%o", (unsigned)lk.st.st_mode);
 	} else if (has_size && (uint64_t)lk.st.st_size != size) {
 		if (!seen(k, path)) {
 			fi = ck_add(c, IMG_SEV_ERROR, "files", "file-size", f->image, f->entry,

@@ -916,6 +916,72 @@ static void links(struct ck *c)
 	c->chain = 1;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct mounts {
+	struct ck *c;
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static int mount_member(void *arg, const char *name, uint64_t size)
+{
+	struct mounts *m = arg;
+	struct img_image *img;
+
+	(void)size;
+	if (strncmp(name, "mountpoints-", 12) || !(img = ck_get(m->c, name)))
+		return 0;
+	for (size_t i = 0; i < img->n; i++) {
+		if (m->n == m->cap) {
+			size_t nc = m->cap ? m->cap * 2 : 64;
+			uint64_t *v = img_arena_alloc(&m->c->arena, nc * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			if (m->n)
+				memcpy(v, m->ids, m->n * sizeof(*v));
+			m->ids = v;
+			m->cap = nc;
+		}
+		m->ids[m->n++] = img_msg_u64(img->e[i].msg, "mnt_id", 0);
+	}
+	return 0;
+}
+
+/* The mounts files lie on: when the set has mount namespaces of its own, their images list the mounts. */
+static void mounts(struct ck *c)
+{
+	struct mounts m = { .c = c };
+
+	if (img_dir_each(c->d, mount_member, &m) || !m.n)
+		return;
+	qsort(m.ids, m.n, sizeof(*m.ids), cmp_u64);
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct ck_file *f = &c->files[i];
+		int64_t mnt;
+		uint64_t key;
+
+		if ((f->type != CK_FD_REG && f->type != CK_FD_UNIXSK) || !f->msg || !img_msg_has(f->msg, "mnt_id"))
+			continue;
+		mnt = img_msg_i64(f->msg, "mnt_id", -1);
+		key = (uint64_t)mnt;
+		if (mnt < 0 || bsearch(&key, m.ids, m.n, sizeof(*m.ids), cmp_u64))
+			continue;
+		struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "ref-mount", f->image, f->entry,
+						"file id %#x lies on mount %lld, which no mountpoints image has", f->id,
+						(long long)mnt);
+		fi->offset = f->off;
+		fi->field = f->type == CK_FD_REG ? "reg.mnt_id" : "usk.mnt_id";
+		fi->todo = "take the mountpoints images from an intact copy of the set";
+	}
+}
+
 static void pipes_data(struct ck *c)
 {
 	struct img_image *img = ck_get(c, "pipes-data.img");
@@ -954,6 +1020,7 @@ void ck_images(struct ck *c)
 	remaps(c);
 	cgroups(c);
 	pipes_data(c);
+	mounts(c);
 	img_dir_each(c->d, read_member, c);
 	for (size_t i = 0; i < c->ntasks; i++) {
 		struct ck_task *t = &c->tasks[i];

@@ -206,8 +206,9 @@ static void by_task(struct loc *l, uint32_t pid, const char *vaddr)
 
 	for (size_t t = 0; l->pstree && t < l->pstree->n; t++)
 		if ((uint32_t)img_msg_u64(l->pstree->e[t].msg, "pid", 0) == pid)
-			ref(l, "pstree.img", (long)t, l->pstree->e[t].off, "task %u (%zu threads)", pid,
-			    img_msg_count(l->pstree->e[t].msg, "threads"));
+			ref(l, "pstree.img", (long)t, l->pstree->e[t].off, "task %u (%zu thread%s)", pid,
+			    img_msg_count(l->pstree->e[t].msg, "threads"),
+			    img_msg_count(l->pstree->e[t].msg, "threads") == 1 ? "" : "s");
 	if (!vaddr || hexnum(vaddr[0] == '0' && vaddr[1] == 'x' ? vaddr + 2 : vaddr, &va))
 		return;
 	snprintf(name, sizeof(name), "mm-%u.img", pid);

@@ -82,6 +82,10 @@ if [ -c "$R/dev/null" ]; then
 	# CRIU compares the whole mode: a read-only copy of the executable is refused
 	chmod 0555 "$R/tmp/subjects/subject_tiny"
 	host; one_host "mode" file-mode /tmp/subjects/subject_tiny "0100555"
+	# ... unless the restore skips the rwx check: then only a note
+	"$INSPECT" check --root "$R" --only files --skip-file-rwx-check -j "$SETS/tiny" > "$T/host.json"; rc=$?
+	[ $rc -eq 0 ] && one_host "mode with --skip-file-rwx-check" file-mode-rwx /tmp/subjects/subject_tiny "0100555" ||
+		fail "--skip-file-rwx-check: exit $rc"
 	chmod 0755 "$R/tmp/subjects/subject_tiny"
 	# the same size, another build: the ELF build-id differs
 	python3 - "$R/tmp/subjects/subject_tiny" <<'PY'
@@ -163,6 +167,13 @@ copy multi m; edit "$T/m/pstree.img" 'e[1]["ppid"] = 77'
 expect_one "parent task not in the tree" "$T/m" pstree-parent pstree.img 1
 copy manyvmas v; edit "$T/v/mm-1.img" 'v = e[0]["vmas"]; v[10], v[11] = v[11], v[10]'
 expect_one "VMAs out of order" "$T/v" vma-order mm-1.img 0
+
+copy tiny t; edit "$T/t/files.img" 'e[2]["reg"]["mnt_id"] = 99'
+printf '{"magic": "MNTS", "entries": [{"fstype": 5, "mnt_id": 1, "root_dev": 34, "parent_mnt_id": 0, "flags": 0, "root": "/", "mountpoint": "/", "source": "none", "options": ""}]}' > "$T/m.json"
+"$CONVERT" encode -i "$T/m.json" -o "$T/t/mountpoints-6.img"
+expect_one "a file on a mount no image has" "$T/t" ref-mount files.img 2
+edit "$T/t/files.img" 'e[2]["reg"]["mnt_id"] = 1'
+"$INSPECT" check --only images "$T/t" > /dev/null && pass || fail "a file on a mount the image has"
 
 # --- an incremental pair: pages in the parent (PE_PARENT) must be there
 copy tiny p0; copy tiny p1

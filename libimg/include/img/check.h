@@ -86,8 +86,14 @@ enum {
 	IMG_CHECK_ALL    = IMG_CHECK_IMAGES | IMG_CHECK_HOST,
 };
 
+/* How the restore will be run, where CRIU's options change what it accepts. */
+enum {
+	IMG_CHECK_SKIP_RWX = 1 << 0,  /* criu restore --skip-file-rwx-check: permission bits may differ */
+};
+
 struct img_check_opts {
 	unsigned what;                     /* IMG_CHECK_* (0: all) */
+	unsigned flags;                    /* IMG_CHECK_SKIP_RWX... */
 	const char *root;                  /* the target's file system root (NULL: "/") */
 	const struct img_profile *target;  /* the machine to restore on; NULL: no kernel/cpu checks */
 	const struct img_schema *schema;   /* NULL: img_schema_default() */
