@@ -183,6 +183,7 @@ int cmd_explain(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		else
 			img_jw_null(&w);
 		img_jw_kv_u64(&w, "lines", x->nlines);
+		img_jw_kv_u64(&w, "run_line", x->run_line);
 		img_jw_key(&w, "first_error");
 		if (x->nchain)
 			line_json(&w, &x->chain[0]);
@@ -257,6 +258,8 @@ int cmd_explain(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		if (x->criu_version)
 			img_out_printf(&o, " (CRIU %s, %u lines)", x->criu_version, x->nlines);
 		img_out_putc(&o, '\n');
+		if (x->run_line > 2)
+			img_out_printf(&o, "the log holds several runs: this is the last, from line %u\n", x->run_line);
 		if (x->outcome == IMG_LOG_OK) {
 			if (x->diagnosis)
 				img_out_printf(&o, "%s\n", x->diagnosis);

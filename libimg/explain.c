@@ -17,6 +17,7 @@
 #define MAX_ERRORS 4096
 #define MAX_CHAIN 32
 #define MAX_TEXT 1024
+#define MAX_BENIGN 16
 
 struct known {
 	struct img_logmsg m;
@@ -368,7 +369,7 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 {
 	struct img_explain *x;
 	struct errline *errs = NULL, outcome = { 0 };
-	size_t nerrs = 0, at = 0, vcap = 0, outcome_idx = 0;
+	size_t nerrs = 0, nbenign = 0, at = 0, vcap = 0, outcome_idx = 0;
 	char buf[MAX_TEXT + 1];
 	regmatch_t g[MAX_GROUPS];
 	int r = 0, have_outcome = 0;
@@ -392,11 +393,17 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		at += len + (nl != NULL);
 		x->nlines++;
 		parse_line(s, len, &p);
-		if (!x->criu_version && p.len > 9 && !memcmp(p.text, "Version: ", 9)) {
+		if (p.len > 9 && !memcmp(p.text, "Version: ", 9)) {
+			/* a new run of CRIU: logs appended to one file are read for their last run */
 			const char *v = p.text + 9;
 			size_t vl = strcspn(v, " \n");
 
 			x->criu_version = img_arena_strndup(&x->arena, v, vl < p.len - 9 ? vl : p.len - 9);
+			x->run_line = x->nlines;
+			x->kind = 0;
+			x->outcome = IMG_LOG_INCOMPLETE;
+			have_outcome = 0;
+			nerrs = nbenign = 0;
 		}
 		if (p.level == IMG_LVL_WARN)
 			continue;
@@ -420,6 +427,9 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 			continue;
 		}
 		if (p.level != IMG_LVL_ERROR || nerrs == MAX_ERRORS)
+			continue;
+		/* errors CRIU goes on after can come by the thousand: keep a few */
+		if (k && k->m.role == IMG_ROLE_BENIGN && nbenign++ >= MAX_BENIGN)
 			continue;
 		r = keep_line(x, &errs[nerrs], &p, x->nlines, k, g);
 		nerrs++;

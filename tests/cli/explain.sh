@@ -124,6 +124,16 @@ d = json.load(open(sys.argv[1]))
 assert d["code"] is None and d["diagnosis"] is None and d["first_error"]["source"] == "criu/frobnicate.c:42"
 assert [c["line"] for c in d["context"]] == [5, 6, 7], d["context"]' "$T/out.json" && pass || fail "unknown error, JSON: $(cat "$T/out.json")"
 
+# runs appended to one log: the last one counts
+{ cat "$T/chain.log"; sed 's/Restoring FAILED./Restore finished successfully. Tasks resumed./' "$T/unknown.log" | grep -v frobnicate; } > "$T/two.log"
+"$INSPECT" explain -j "$T/two.log" > "$T/out.json"; rc=$?
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["outcome"]=="ok" and d["run_line"]==11, d' "$T/out.json" &&
+	[ $rc -eq 0 ] && pass || fail "a failed run, then a good one: exit $rc: $(cat "$T/out.json")"
+cat "$T/two.log" "$T/chain.log" > "$T/three.log"
+"$INSPECT" explain "$T/three.log" > "$T/out.txt"; rc=$?
+[ $rc -eq 1 ] && grep -q 'this is the last, from line 17' "$T/out.txt" && grep -q '^cause: the file /tmp/x has 3 bytes' "$T/out.txt" &&
+	pass || fail "a good run, then a failed one: exit $rc: $(cat "$T/out.txt")"
+
 # a log that stops before its outcome; a success with errors along the way
 head -4 "$T/unknown.log" > "$T/cut.log"
 "$INSPECT" explain -j "$T/cut.log" > "$T/out.json"; rc=$?

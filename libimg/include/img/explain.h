@@ -55,6 +55,7 @@ struct img_explain {
 	int outcome;         /* IMG_LOG_OK, _FAILED, or _INCOMPLETE when the log stops before either */
 	const char *criu_version;
 	uint32_t nlines;
+	uint32_t run_line;           /* where the run read starts: the last "Version:" line (logs can be appended) */
 	struct img_logline *chain;   /* the first error, then the errors after it up to the outcome */
 	size_t nchain;
 	struct img_logline *recovered; /* errors CRIU went on after (benign ones, or before a success) */
