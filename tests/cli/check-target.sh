@@ -60,6 +60,51 @@ for f in cpu["findings"] + k["findings"]:
         why.write("an error that names no core image: %s" % f); sys.exit(1)
 PY
 done
+# needs made by editing a copy of tiny: its own time namespace, cgroup v1 controllers, a memfd
+edit() {
+	"$INSPECT" decode -i "$1" > "$T/e.json" && python3 - "$T/e.json" "$2" <<'PY' && "$CONVERT" encode -i "$T/e.json" -o "$1"
+import json, sys
+d = json.load(open(sys.argv[1])); e = d["entries"]
+exec(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+codes() { # FILE -> "code:subject ..." of the errors and warnings
+	python3 -c 'import json,sys; print(" ".join(sorted("%s:%s:%s" % (f["severity"], f["code"], f["subject"] or f["image"]) for f in json.load(open(sys.argv[1]))["findings"] if f["severity"] != "info")))' "$1"
+}
+rm -rf "$T/t"; cp -r "$SETS/tiny" "$T/t"; chmod -R u+w "$T/t"
+edit "$T/t/ids-1.img" 'e[0]["time_ns_id"] = 99'
+"$INSPECT" check --only images -j "$T/t" > "$T/o.json"
+[ "$(codes "$T/o.json")" = "error:image-missing:timens-99.img" ] && pass || fail "own time namespace, no image: $(codes "$T/o.json")"
+cp "$T/t/timens-0.img" "$T/t/timens-99.img"
+"$INSPECT" check --only kernel --target "$P/linux-4.14.json" -j "$T/t" > "$T/o.json"; rc=$?
+[ $rc -eq 1 ] && [ "$(codes "$T/o.json")" = "error:kernel-feature:timens" ] && pass || fail "timens on 4.14: exit $rc: $(codes "$T/o.json")"
+"$INSPECT" check --only kernel --target "$P/no-avx512.json" -j "$T/t" > "$T/o.json"; rc=$?
+[ $rc -eq 0 ] && [ -z "$(codes "$T/o.json")" ] && pass || fail "timens on 6.1: exit $rc: $(codes "$T/o.json")"
+printf '{"magic": "CGROUP", "entries": [{"sets": [{"id": 1, "ctls": [{"name": "cpu", "path": "/"}]}], "controllers": [{"cnames": ["cpu", "cpuacct"], "dirs": []}]}]}' > "$T/cg.json"
+"$CONVERT" encode -i "$T/cg.json" -o "$T/t/cgroup.img"
+"$INSPECT" check --only images,kernel --target "$P/no-avx512.json" -j "$T/t" > "$T/o.json"; rc=$?
+[ $rc -eq 1 ] && [ "$(codes "$T/o.json")" = "error:cgroup-layout:cgroup.img" ] && pass || fail "cgroup v1 on a v2 host: exit $rc: $(codes "$T/o.json")"
+"$INSPECT" check --only images,kernel --target "$P/linux-4.14.json" -j "$T/t" > "$T/o.json"
+[ "$(codes "$T/o.json")" = "error:kernel-feature:timens" ] && pass || fail "cgroup v1 on a v1 host: $(codes "$T/o.json")"
+edit "$T/t/core-1.img" 'e[0]["tc"]["cg_set"] = 2'
+"$INSPECT" check --only images -j "$T/t" > "$T/o.json"
+[ "$(codes "$T/o.json")" = "error:ref-cgroup:core-1.img" ] && pass || fail "a cgroup set cgroup.img lacks: $(codes "$T/o.json")"
+# a profile that states a feature outright wins over its release
+printf '{"profile_version": 1, "arch": "x86_64", "kernel": {"release": "6.1.0", "features": {"memfd": false, "rseq": false}}}' > "$T/nomemfd.json"
+"$INSPECT" check --only kernel --target "$T/nomemfd.json" -j "$SETS/multi" > "$T/o.json"; rc=$?
+[ $rc -eq 1 ] && [ "$(codes "$T/o.json")" = "error:kernel-feature:memfd error:kernel-feature:rseq" ] && pass ||
+	fail "memfd and rseq stated absent: exit $rc: $(codes "$T/o.json")"
+# pids: a set in this machine's pid namespace needs its pids free, and pid 1 never is
+rm -rf "$T/t"; cp -r "$SETS/tiny" "$T/t"; chmod -R u+w "$T/t"
+edit "$T/t/ids-1.img" 'e[0]["pid_ns_id"] = 1'
+"$INSPECT" check --only pids -j "$T/t" > "$T/o.json"; rc=$?
+[ $rc -eq 1 ] && [ "$(codes "$T/o.json")" = "error:pid-taken:pstree.img" ] && pass || fail "pid 1 taken: exit $rc: $(codes "$T/o.json")"
+"$INSPECT" check --only pids -j "$SETS/tiny" > "$T/o.json"; rc=$?
+[ $rc -eq 0 ] && pass || fail "a set in its own pid namespace: exit $rc: $(codes "$T/o.json")"
+"$INSPECT" check --only pids --target "$P/linux-4.14.json" -j "$T/t" > "$T/o.json"; rc=$?
+[ $rc -eq 0 ] && pass || fail "pids are not checked against another machine: exit $rc"
+
 # another architecture and page size
 "$INSPECT" check --only kernel --target "$P/aarch64.json" -j "$SETS/tiny" > "$T/a.json"
 python3 -c '
