@@ -224,8 +224,12 @@ static void check_reg(struct fck *k, struct ck_file *f)
 	ck_lookup_done(&lk);
 }
 
-/* The folder a socket or a ghost file goes in: there, or creatable (its nearest ancestor is a folder). */
-static int folder_ok(struct fck *k, const char *path, char *why, size_t wlen)
+/*
+ * The folder a file goes in: there (exist), or creatable: its nearest
+ * ancestor that is there is a folder.  CRIU makes the folders of deleted
+ * files it recreates (make_parent_dirs_if_need), not those of sockets it binds.
+ */
+static int folder_ok(struct fck *k, const char *path, int exist, char *why, size_t wlen)
 {
 	char dir[4096];
 	struct ck_lookup lk;
@@ -252,6 +256,10 @@ static int folder_ok(struct fck *k, const char *path, char *why, size_t wlen)
 			snprintf(why, wlen, "cannot look up '%.300s': %s", dir, strerror(-r));
 			return 0;
 		}
+		if (exist) {
+			snprintf(why, wlen, "the folder '%.300s' is not there (bind does not make it)", dir);
+			return 0;
+		}
 		slash = strrchr(dir, '/');
 		if (!slash)
 			return 1;
@@ -270,6 +278,8 @@ static void check_usk(struct fck *k, struct ck_file *f)
 	struct ck_lookup lk;
 	int r;
 
+	while (name && len && !name[len - 1])
+		len--; /* sun_path as bound often ends in its NUL */
 	if (!name || !len || !name[0] || memchr(name, 0, len) || len > 108)
 		return; /* unbound or abstract */
 	if (img_msg_u64(f->msg, "deleted", 0) || (img_msg_u64(f->msg, "uflags", 0) & USK_EXTERN))
@@ -282,7 +292,7 @@ static void check_usk(struct fck *k, struct ck_file *f)
 		snprintf(path, sizeof(path), "%s/%.*s", dir, (int)len, (const char *)name);
 	if (seen(k, CK_F(c, "%s", path)))
 		return;
-	if (!folder_ok(k, path, why, sizeof(why))) {
+	if (!folder_ok(k, path, 1, why, sizeof(why))) {
 		fi = ck_add(c, IMG_SEV_ERROR, "files", "socket-dir", f->image, f->entry,
 			    "the unix socket '%s' of %s cannot be bound: %s", path, f->user ? f->user : "a task", why);
 		fi->offset = f->off;
@@ -317,7 +327,7 @@ static void check_ghost_dir(struct fck *k, struct ck_file *f)
 	const char *path = img_msg_str(&c->arena, f->msg, "name", NULL);
 	char why[512];
 
-	if (!path || path[0] != '/' || folder_ok(k, path, why, sizeof(why)))
+	if (!path || path[0] != '/' || folder_ok(k, path, 0, why, sizeof(why)))
 		return;
 	struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "files", "ghost-dir", f->image, f->entry,
 					"the deleted file '%s' cannot be made again: %s", path, why);

@@ -119,6 +119,25 @@ PY
 else
 	echo "SKIP [$test_name]: cannot make a /dev/null in the test root (mknod needs root)"
 fi
+# unix sockets of multi: bind needs the folder; a file in the way is an error, an old socket is not
+M=$T/mroot; mkdir -p "$M/tmp"
+sock() { # WANT: the codes of the findings about /tmp/crsubj/sock and ghost.txt
+	"$INSPECT" check --root "$M" --only files -j "$SETS/multi" > "$T/m.json"
+	local got
+	got=$(python3 -c 'import json,sys; print(" ".join(sorted(f["code"] for f in json.load(open(sys.argv[1]))["findings"] if f["subject"] in ("/tmp/crsubj/sock", "/tmp/crsubj/ghost.txt"))))' "$T/m.json")
+	[ "$got" = "$1" ] && pass || fail "multi sockets, want '$1', got '$got'"
+}
+sock "socket-dir"
+mkdir "$M/tmp/crsubj"; : > "$M/tmp/crsubj/sock"
+sock "socket-path"
+rm "$M/tmp/crsubj/sock"; python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$M/tmp/crsubj/sock"
+sock "socket-stale"
+rm "$M/tmp/crsubj/sock"
+sock ""
+# the deleted ghost.txt is made again: its folder may be missing, but not blocked by a file
+rm -r "$M/tmp/crsubj"; : > "$M/tmp/crsubj"
+sock "ghost-dir socket-dir"
+
 # a bad root is a usage error
 "$INSPECT" check --root "$T/nonexistent" "$SETS/tiny" > /dev/null 2> "$T/err"
 [ $? -eq 2 ] && grep -q "cannot use the root" "$T/err" && pass || fail "a missing --root: $(cat "$T/err")"
