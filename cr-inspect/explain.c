@@ -291,9 +291,12 @@ int cmd_explain(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 					for (size_t i = 0; i < x->nvars; i++) {
 						const char *n = x->vars[i].name;
 
-						img_out_printf(&o, "%s %s %s", i ? "," : "",
+						const char *v = x->vars[i].value;
+
+						/* CRIU logs paths relative to the mount namespace's root */
+						img_out_printf(&o, "%s %s %s%s", i ? "," : "",
 							       !strcmp(n, "pid") ? "task" : !strcmp(n, "id") ? "file id" : n,
-							       x->vars[i].value);
+							       !strcmp(n, "path") && v[0] != '/' ? "/" : "", v);
 					}
 					img_out_putc(&o, '\n');
 				}

@@ -244,6 +244,40 @@ static void test_findings(void)
 	CU_ASSERT_NOT_EQUAL(img_check_parse_areas("", &what), 0);
 }
 
+/* What the corpus sets need, read through the library (tests/cli/check-target.sh reads it from crit JSON). */
+static void test_needs(void)
+{
+	const char *corpus = unit_corpus();
+	struct img_needs n;
+	struct img_err err = { 0 };
+	struct img_dir *d;
+	char path[4096];
+	int rseq = 0, memfd = 0;
+
+	if (!corpus) {
+		unit_skip("check: needs of the corpus sets");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/criu-4.2/multi", corpus);
+	CU_ASSERT_EQUAL_FATAL(img_dir_open(path, &d, &err), 0);
+	CU_ASSERT_EQUAL(img_check_needs(d, NULL, &n, &err), 0);
+	CU_ASSERT_STRING_EQUAL(n.arch, "x86_64");
+	CU_ASSERT_EQUAL(n.xsave_used, 0xa2);  /* sse, opmask, hi16_zmm */
+	CU_ASSERT_EQUAL(n.xsave_present & 0xe7, 0xe7);
+	for (int i = 0; i < n.nkfeatures; i++) {
+		rseq |= !strcmp(n.kfeatures[i], "rseq");
+		memfd |= !strcmp(n.kfeatures[i], "memfd");
+	}
+	CU_ASSERT(rseq && memfd);
+	img_dir_close(d);
+	snprintf(path, sizeof(path), "%s/criu-4.2/tiny", corpus);
+	CU_ASSERT_EQUAL_FATAL(img_dir_open(path, &d, &err), 0);
+	CU_ASSERT_EQUAL(img_check_needs(d, NULL, &n, &err), 0);
+	CU_ASSERT_EQUAL(n.xsave_used, 0);
+	CU_ASSERT_EQUAL(n.nkfeatures, 0); /* static, no libc: no rseq, one thread in its own pid namespace */
+	img_dir_close(d);
+}
+
 static CU_TestInfo tests[] = {
 	{ "kernel versions", test_kversion },
 	{ "table lines", test_tab_parse },
@@ -253,6 +287,7 @@ static CU_TestInfo tests[] = {
 	{ "profile files", test_profile },
 	{ "probing this machine", test_host_probe },
 	{ "findings and their printer", test_findings },
+	{ "what the corpus sets need", test_needs },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE("check", NULL, NULL, tests);
