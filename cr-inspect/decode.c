@@ -18,7 +18,7 @@ static int read_image(struct img_cli *c, const char *path, unsigned flags, struc
 	if (!path || !strcmp(path, "-"))
 		r = img_src_read_fd(STDIN_FILENO, "<stdin>", STDIN_MAX, &src, &e);
 	else
-		r = img_src_open(path, &src, &e);
+		r = img_src_open_spec(path, &src, &e);
 	if (r)
 		return img_cli_fail(c, "read", &e);
 	r = img_image_read(src, img_schema_default(), NULL, flags, img, &e);
@@ -160,7 +160,7 @@ int cmd_info(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 	}
 	if (optind + 1 != argc)
 		return img_cmd_usage(c, cmd, "expected one image");
-	r = img_src_open(argv[optind], &src, &e);
+	r = img_src_open_spec(argv[optind], &src, &e);
 	if (!r) {
 		r = img_image_read(src, img_schema_default(), NULL, IMG_READ_FRAMES, &img, &e);
 		img_src_unref(src);

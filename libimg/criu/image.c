@@ -13,6 +13,8 @@
 
 #include "img/image.h"
 
+#define IMAGE_LOAD_MAX ((size_t)1 << 30) /* an image with entries read into memory whole, at most */
+
 static const char *base_name(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -66,11 +68,15 @@ static int pick_kind(struct img_src *src, const struct img_schema *s, uint32_t *
 	const char *fname = base_name(src->name);
 	const struct img_kind *byfile = img_kind_by_file(s, fname), *bymagic;
 	uint32_t first = 0, second = 0;
+	uint8_t m[8] = { 0 };
+	int r = img_src_pread(src, m, src->size < 8 ? src->size : 8, 0, err);
 
+	if (r)
+		return r;
 	if (src->size >= 4)
-		first = img_get_u32(src->data);
+		first = img_get_u32(m);
 	if (src->size >= 8)
-		second = img_get_u32(src->data + 4);
+		second = img_get_u32(m + 4);
 	*head = 0;
 	*start = 4;
 	*magic = first;
@@ -218,6 +224,14 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 	if (!img)
 		return img_err_set(err, ENOMEM, "out of memory");
 	img->src = img_src_ref(src);
+	/* a windowed source (a large member of a tar.gz): raw pages stay windowed, entries are read in */
+	if (kind->layout != IMG_LAY_RAW) {
+		r = img_src_load(src, IMAGE_LOAD_MAX, err);
+		if (r) {
+			img_image_free(img);
+			return r;
+		}
+	}
 	if (kind->layout == IMG_LAY_RAW) {
 		img->raw = src->data;
 		img->raw_size = src->size;

@@ -38,7 +38,8 @@ struct img_image {
 	struct img_arena arena;
 	struct img_src *src;      /* held while the image lives */
 	uint64_t raw_size;        /* raw and opaque kinds: the size of the data */
-	const uint8_t *raw;       /* raw and opaque kinds: the data (after the magic for opaque) */
+	const uint8_t *raw;       /* raw and opaque kinds: the data (after the magic for opaque);
+				     NULL for raw pages in a windowed source: read them with img_src_pread(src) */
 };
 
 enum {

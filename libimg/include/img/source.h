@@ -12,17 +12,29 @@ extern "C" {
  * A readable byte range: a file mapped with mmap (read into memory when it
  * cannot be mapped), a buffer, or all of stdin.  Reference counted: image
  * readers keep pointers into data while they hold a reference.
+ *
+ * A windowed source (IMG_SRC_WINDOW: a large member of a compressed archive)
+ * has no data pointer until img_src_load: its bytes are read with
+ * img_src_pread, which works on every source.
  */
-struct img_src {
-	const uint8_t *data;
-	size_t size;
-	char *name;       /* what messages call it: the path as given, or an archive member */
-	int refs;
-	int how;          /* IMG_SRC_MMAP, IMG_SRC_HEAP, IMG_SRC_BORROW */
-	void *owner;      /* for BORROW: the source this one lives in (held) */
+struct img_src;
+struct img_src_ops {
+	int (*pread)(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err);
+	void (*release)(struct img_src *s);
 };
 
-enum { IMG_SRC_MMAP = 1, IMG_SRC_HEAP, IMG_SRC_BORROW };
+struct img_src {
+	const uint8_t *data;  /* NULL for a windowed source not loaded */
+	size_t size;
+	char *name;       /* what messages call it: the path as given, or ARCHIVE:MEMBER */
+	int refs;
+	int how;          /* IMG_SRC_MMAP, IMG_SRC_HEAP, IMG_SRC_BORROW, IMG_SRC_WINDOW */
+	void *owner;      /* for BORROW: the source this one lives in (held) */
+	const struct img_src_ops *ops; /* for WINDOW */
+	void *priv;                    /* for WINDOW: the ops' state */
+};
+
+enum { IMG_SRC_MMAP = 1, IMG_SRC_HEAP, IMG_SRC_BORROW, IMG_SRC_WINDOW };
 
 int img_src_open(const char *path, struct img_src **out, struct img_err *err);
 /* Read a whole stream (stdin, a pipe) into memory, at most max bytes. */
@@ -32,8 +44,22 @@ int img_src_read_fd(int fd, const char *name, size_t max, struct img_src **out,
 struct img_src *img_src_mem(const void *p, size_t n, const char *name, int copy);
 /* A source over a part of another one; holds a reference to it. */
 struct img_src *img_src_slice(struct img_src *parent, size_t off, size_t n, const char *name);
+/* A windowed source of size bytes; ops->release frees priv when the last reference goes. */
+struct img_src *img_src_window(uint64_t size, const char *name, const struct img_src_ops *ops, void *priv);
+/* A source that takes over p, allocated with img_malloc (freed even on failure). */
+struct img_src *img_src_heap(void *p, size_t n, const char *name);
 struct img_src *img_src_ref(struct img_src *s);
 void img_src_unref(struct img_src *s);
+/* Copy n bytes at off into buf; reading past the end is an error. */
+int img_src_pread(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err);
+/* Make s->data valid: a windowed source is read into memory, refused past max bytes. */
+int img_src_load(struct img_src *s, size_t max, struct img_err *err);
+/*
+ * Open a file, or a member of a checkpoint archive written ARCHIVE:MEMBER
+ * ("ck.tar.gz:checkpoint/core-1.img", or "ck.tar:core-1.img" for a member of
+ * its image folder).  A path that exists is always the file itself.
+ */
+int img_src_open_spec(const char *spec, struct img_src **out, struct img_err *err);
 
 /*
  * An image folder: a directory, or a container checkpoint archive read in
@@ -63,7 +89,8 @@ struct img_dir {
 
 /*
  * A reader of one kind of folder bids on a path: the highest bid opens it
- * (libarchive's way).  Directories bid 1; archives bid on their first bytes.
+ * (libarchive's way).  Directories are opened directly; archives bid on their
+ * first bytes.  The built-in readers (tar, tar.gz) register on first use.
  */
 struct img_dir_format {
 	const char *name;
@@ -85,6 +112,8 @@ int img_dir_each(struct img_dir *d, int (*fn)(void *arg, const char *member, uin
 int img_dir_parent(struct img_dir *d, struct img_dir **out, struct img_err *err);
 int img_dir_get_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err);
 void img_dir_close(struct img_dir *d);
+/* A plain member name: not empty, no '/', not "." or "..". */
+int img_dir_plain_name(const char *name);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,733 @@
+/*
+ * Opening an archive: one pass over the tar stream (mapped, or inflated once
+ * for a tar.gz) lists the members from their headers alone; then every rule
+ * a hostile archive could break is checked before anyone reads a member.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CACHE_MAX ((uint64_t)64 << 20) /* tar.gz: small members kept once inflated, in all */
+
+struct walk {
+	struct img_archive *a;
+	uint64_t pos;       /* offset in the tar stream */
+	uint8_t *buf;       /* tar.gz: inflated header and extended-header bytes */
+	size_t cap;
+	const char *where;  /* "" or " of the uncompressed tar" */
+};
+
+/* The next n bytes of the tar stream; *got < n at its end. */
+static int walk_get(struct walk *w, size_t n, const uint8_t **p, size_t *got, struct img_err *err)
+{
+	struct img_archive *a = w->a;
+	uint64_t g;
+	int r;
+
+	if (!a->gz) {
+		uint64_t left = a->file->size - w->pos;
+
+		*got = left < n ? (size_t)left : n;
+		*p = a->file->data + w->pos;
+		w->pos += *got;
+		return 0;
+	}
+	if (n > w->cap) {
+		uint8_t *nb = img_realloc(w->buf, n);
+
+		if (!nb)
+			return img_err_set(err, ENOMEM, "out of memory");
+		w->buf = nb;
+		w->cap = n;
+	}
+	r = img_gz_next(a->gz, w->buf, n, &g, err);
+	if (r)
+		return r;
+	*p = w->buf;
+	*got = (size_t)g;
+	w->pos += g;
+	return 0;
+}
+
+/* Skip n bytes of member data; the stream must hold them all. */
+static int walk_skip(struct walk *w, uint64_t n, const char *name, uint64_t hoff, struct img_err *err)
+{
+	struct img_archive *a = w->a;
+	uint64_t got;
+	int r;
+
+	if (!a->gz) {
+		if (a->file->size - w->pos < n)
+			return img_err_set(err, EINVAL,
+					   "member '%s' at offset 0x%llx: truncated: its data runs to offset 0x%llx, "
+					   "past the end of the archive (%zu bytes)",
+					   name, (unsigned long long)hoff, (unsigned long long)(w->pos + n), a->file->size);
+		w->pos += n;
+		return 0;
+	}
+	r = img_gz_next(a->gz, NULL, n, &got, err);
+	if (r)
+		return r;
+	w->pos += got;
+	if (got < n)
+		return img_err_set(err, EINVAL,
+				   "member '%s' at offset 0x%llx%s: truncated: its data runs to offset 0x%llx, past the "
+				   "end of the archive (0x%llx)",
+				   name, (unsigned long long)hoff, w->where, (unsigned long long)(w->pos - got + n),
+				   (unsigned long long)w->pos);
+	return 0;
+}
+
+static uint64_t pad512(uint64_t n)
+{
+	return (512 - n % 512) % 512;
+}
+
+/*
+ * Resolve target against folder base, both canonical, lexically: "..", "."
+ * and empty components handled.  -1 when it climbs out of the top.
+ */
+static int resolve_rel(const char *base, const char *target, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *parts[2] = { base, target };
+
+	if (target[0] == '/')
+		return -1;
+	for (int k = 0; k < 2; k++) {
+		const char *p = parts[k];
+
+		while (*p) {
+			const char *e = strchr(p, '/');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+
+			if (n == 2 && p[0] == '.' && p[1] == '.') {
+				if (!o)
+					return -1;
+				while (o && out[o - 1] != '/')
+					o--;
+				if (o)
+					o--;
+			} else if (n && !(n == 1 && p[0] == '.')) {
+				if (o + n + 2 > len)
+					return -1;
+				if (o)
+					out[o++] = '/';
+				memcpy(out + o, p, n);
+				o += n;
+			}
+			p += n;
+			if (*p == '/')
+				p++;
+		}
+	}
+	out[o] = 0;
+	return 0;
+}
+
+/* The folder part of a canonical path ("" at the top). */
+static void dir_of(const char *path, char *out, size_t len)
+{
+	const char *s = strrchr(path, '/');
+	size_t n = s ? (size_t)(s - path) : 0;
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, path, n);
+	out[n] = 0;
+}
+
+static const char *kind_name(int kind)
+{
+	static const char *const names[] = { "?", "file", "folder", "symlink", "hardlink" };
+
+	return kind >= 0 && kind <= IMG_TAR_HARDLINK ? names[kind] : "?";
+}
+
+/* Member types: what each typeflag is, or why it is refused. */
+static const struct {
+	char type;
+	int kind;
+	const char *refused;
+} types[] = {
+	{ '0', IMG_TAR_REG, NULL },
+	{ '\0', IMG_TAR_REG, NULL },
+	{ '7', IMG_TAR_REG, NULL },
+	{ '1', IMG_TAR_HARDLINK, NULL },
+	{ '2', IMG_TAR_SYMLINK, NULL },
+	{ '5', IMG_TAR_DIR, NULL },
+	{ '3', 0, "a character device" },
+	{ '4', 0, "a block device" },
+	{ '6', 0, "a FIFO" },
+	{ 'S', 0, "a GNU sparse file (not supported)" },
+	{ 'M', 0, "a multi-volume continuation (not supported)" },
+	{ 'D', 0, "a GNU dump folder (not supported)" },
+};
+
+static int add_member(struct walk *w, const struct img_tar_hdr *h, const char *name, const char *link,
+		      uint64_t size, uint64_t hoff, int *skip, struct img_err *err)
+{
+	struct img_archive *a = w->a;
+	struct img_tar_member *m;
+	char path[IMG_TAR_NAME_MAX + 2], dir[IMG_TAR_NAME_MAX + 2], tgt[IMG_TAR_NAME_MAX + 2];
+	int kind = -1;
+	const char *why = NULL;
+
+	*skip = 0;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].type == h->type) {
+			kind = types[i].kind;
+			why = types[i].refused;
+		}
+	if (kind < 0)
+		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: unknown member type '%c'", name,
+				   (unsigned long long)hoff, w->where, h->type > 32 && h->type < 127 ? h->type : '?');
+	if (why)
+		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: %s is not allowed in a checkpoint archive",
+				   name, (unsigned long long)hoff, w->where, why);
+	/* old tars mark folders with a trailing slash only */
+	if (kind == IMG_TAR_REG && h->type != '0' && name[0] && name[strlen(name) - 1] == '/')
+		kind = IMG_TAR_DIR;
+	if (img_tar_name_clean(name, path, sizeof(path), err)) {
+		img_err_prefix(err, "member at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+		return -EINVAL;
+	}
+	if (kind != IMG_TAR_REG && size)
+		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a %s with %llu bytes of data", path,
+				   (unsigned long long)hoff, w->where, kind_name(kind), (unsigned long long)size);
+	if (!path[0]) {
+		if (kind != IMG_TAR_DIR)
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a %s that names the top folder",
+					   name, (unsigned long long)hoff, w->where, kind_name(kind));
+		*skip = 1; /* "./": the top folder itself */
+		return 0;
+	}
+	if (kind == IMG_TAR_SYMLINK) {
+		dir_of(path, dir, sizeof(dir));
+		if (!link[0])
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a symlink to nothing", path,
+					   (unsigned long long)hoff, w->where);
+		if (resolve_rel(dir, link, tgt, sizeof(tgt)))
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: symlink to '%s' points out of the archive",
+					   path, (unsigned long long)hoff, w->where, link);
+	} else if (kind == IMG_TAR_HARDLINK) {
+		if (!link[0] || img_tar_name_clean(link, tgt, sizeof(tgt), NULL) || !tgt[0])
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: hardlink to '%s' points out of the archive",
+					   path, (unsigned long long)hoff, w->where, link);
+		link = tgt;
+	}
+	if (a->n == IMG_TAR_MEMBERS_MAX)
+		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: more than %d members", path,
+				   (unsigned long long)hoff, w->where, IMG_TAR_MEMBERS_MAX);
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct img_tar_member *nm = img_realloc(a->m, cap * sizeof(*nm));
+
+		if (!nm)
+			return img_err_set(err, ENOMEM, "out of memory");
+		a->m = nm;
+		a->cap = cap;
+	}
+	m = &a->m[a->n];
+	memset(m, 0, sizeof(*m));
+	m->path = img_arena_strndup(&a->names, path, strlen(path));
+	m->link = kind == IMG_TAR_SYMLINK || kind == IMG_TAR_HARDLINK ? img_arena_strndup(&a->names, link, strlen(link))
+								      : NULL;
+	if (!m->path || ((kind == IMG_TAR_SYMLINK || kind == IMG_TAR_HARDLINK) && !m->link))
+		return img_err_set(err, ENOMEM, "out of memory");
+	m->kind = kind;
+	m->mode = h->mode;
+	m->size = size;
+	m->mtime = h->mtime;
+	m->hdr_off = hoff;
+	m->data_off = w->pos;
+	a->n++;
+	return 0;
+}
+
+/* Extended headers gathered for the next member. */
+struct ext {
+	struct img_tar_pax pax, global;
+	char longname[IMG_TAR_NAME_MAX + 2];
+	char longlink[IMG_TAR_NAME_MAX + 2];
+	int has_longname, has_longlink;
+	int chain;
+	uint64_t first; /* offset of the first extended header */
+};
+
+static int read_ext(struct walk *w, struct ext *x, const struct img_tar_hdr *h, uint64_t hoff, struct img_err *err)
+{
+	uint64_t max = h->type == 'L' || h->type == 'K' ? IMG_TAR_NAME_MAX + 1 : IMG_TAR_PAX_MAX;
+	const uint8_t *p;
+	size_t got;
+	int r;
+
+	if (!x->chain++)
+		x->first = hoff;
+	if (x->chain > IMG_TAR_EXT_CHAIN)
+		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: more than %d extended headers before one member",
+				   (unsigned long long)hoff, w->where, IMG_TAR_EXT_CHAIN);
+	if (h->size > max)
+		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: an extended header ('%c') of %llu bytes, more than %llu",
+				   (unsigned long long)hoff, w->where, h->type, (unsigned long long)h->size,
+				   (unsigned long long)max);
+	r = walk_get(w, (size_t)h->size, &p, &got, err);
+	if (r)
+		return r;
+	if (got < h->size)
+		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: truncated: the archive ends inside its data",
+				   (unsigned long long)hoff, w->where);
+	switch (h->type) {
+	case 'x':
+		r = img_tar_pax_parse(p, got, &x->pax, err);
+		break;
+	case 'g':
+		memset(&x->global, 0, sizeof(x->global));
+		r = img_tar_pax_parse(p, got, &x->global, err);
+		break;
+	case 'L':
+	case 'K': {
+		char *dst = h->type == 'L' ? x->longname : x->longlink;
+		size_t n = strnlen((const char *)p, got);
+
+		memcpy(dst, p, n);
+		dst[n] = 0;
+		*(h->type == 'L' ? &x->has_longname : &x->has_longlink) = 1;
+		break;
+	}
+	}
+	if (r) {
+		img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+		return r;
+	}
+	return walk_skip(w, pad512(got), "(extended header)", hoff, err);
+}
+
+static int walk_tar(struct walk *w, struct img_err *err)
+{
+	struct ext *x = img_calloc(1, sizeof(*x));
+	int r = 0;
+
+	if (!x)
+		return img_err_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		uint64_t hoff = w->pos, size;
+		struct img_tar_hdr h;
+		const char *name, *link;
+		const uint8_t *b;
+		size_t got;
+		int skip;
+
+		r = walk_get(w, 512, &b, &got, err);
+		if (r)
+			break;
+		if (got < 512) {
+			r = got ? img_err_set(err, EINVAL, "offset 0x%llx%s: truncated: a header of %zu bytes",
+					      (unsigned long long)hoff, w->where, got)
+				: img_err_set(err, EINVAL, "offset 0x%llx%s: truncated: the archive ends without its end marker",
+					      (unsigned long long)hoff, w->where);
+			break;
+		}
+		r = img_tar_hdr_parse(b, &h, err);
+		if (r < 0) {
+			img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+			break;
+		}
+		if (r == 1) {
+			r = 0;
+			if (x->chain)
+				r = img_err_set(err, EINVAL, "header at offset 0x%llx%s: extended headers without a member",
+						(unsigned long long)x->first, w->where);
+			break;
+		}
+		if (h.type == 'x' || h.type == 'g' || h.type == 'L' || h.type == 'K') {
+			r = read_ext(w, x, &h, hoff, err);
+			if (r)
+				break;
+			continue;
+		}
+		if (h.type == 'V') { /* a volume label: no member */
+			r = walk_skip(w, h.size + pad512(h.size), "(volume label)", hoff, err);
+			if (r)
+				break;
+			continue;
+		}
+		name = x->pax.has_path ? x->pax.path : x->has_longname ? x->longname : h.name;
+		link = x->pax.has_linkpath ? x->pax.linkpath : x->has_longlink ? x->longlink : h.link;
+		size = x->pax.has_size ? x->pax.size : h.size;
+		if (x->chain)
+			hoff = x->first;
+		r = add_member(w, &h, name, link, size, hoff, &skip, err);
+		if (!r)
+			r = walk_skip(w, size + pad512(size), skip ? name : w->a->m[w->a->n - 1].path, hoff, err);
+		if (r)
+			break;
+		memset(&x->pax, 0, sizeof(x->pax));
+		x->has_longname = x->has_longlink = 0;
+		x->chain = 0;
+	}
+	img_free(x);
+	return r;
+}
+
+static int cmp_name(const void *pa, const void *pb, void *arg)
+{
+	const struct img_archive *a = arg;
+
+	return strcmp(a->m[*(const uint32_t *)pa].path, a->m[*(const uint32_t *)pb].path);
+}
+
+const struct img_tar_member *img_archive_find(const struct img_archive *a, const char *path)
+{
+	size_t lo = 0, hi = a->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, a->m[a->byname[mid]].path);
+
+		if (!c)
+			return &a->m[a->byname[mid]];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static int has_prefix_member(const struct img_archive *a, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	for (size_t i = 0; i < a->n; i++)
+		if (!strncmp(a->m[i].path, dir, n) && a->m[i].path[n] == '/')
+			return 1;
+	return 0;
+}
+
+/* Where the images are, and whose layout this is. */
+static int find_layout(struct img_archive *a, struct img_err *err)
+{
+	const struct img_tar_member *c = img_archive_find(a, "checkpoint"), *only = NULL;
+	int dirs = 0;
+
+	if (c && c->kind != IMG_TAR_DIR)
+		return img_err_set(err, EINVAL, "member 'checkpoint' at offset 0x%llx: a %s, not a folder: the images "
+				   "must be members of the archive", (unsigned long long)c->hdr_off, kind_name(c->kind));
+	if (c || has_prefix_member(a, "checkpoint")) {
+		a->images = "checkpoint";
+		a->layout = img_archive_find(a, "config.dump") || img_archive_find(a, "spec.dump") ? "podman"
+			    : img_archive_find(a, "status") ? "containerd" : "checkpoint";
+		return 0;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		const struct img_tar_member *m = &a->m[i];
+		size_t l = strlen(m->path);
+
+		if (strchr(m->path, '/'))
+			continue;
+		if (m->kind == IMG_TAR_REG && l > 4 && !strcmp(m->path + l - 4, ".img")) {
+			a->images = "";
+			a->layout = "plain";
+			return 0;
+		}
+		if (m->kind == IMG_TAR_DIR) {
+			dirs++;
+			only = m;
+		}
+	}
+	if (dirs == 1) {
+		char inv[IMG_TAR_NAME_MAX + 32];
+
+		snprintf(inv, sizeof(inv), "%s/inventory.img", only->path);
+		if (img_archive_find(a, inv)) {
+			a->images = only->path;
+			a->layout = "plain";
+		}
+	}
+	return 0;
+}
+
+int img_archive_check(struct img_archive *a, struct img_err *err)
+{
+	char buf[IMG_TAR_NAME_MAX + 2];
+
+	a->byname = img_malloc((a->n ? a->n : 1) * sizeof(*a->byname));
+	if (!a->byname)
+		return img_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->n; i++)
+		a->byname[i] = (uint32_t)i;
+	qsort_r(a->byname, a->n, sizeof(*a->byname), cmp_name, a);
+	for (size_t i = 1; i < a->n; i++) {
+		const struct img_tar_member *p = &a->m[a->byname[i - 1]], *q = &a->m[a->byname[i]];
+
+		if (!strcmp(p->path, q->path)) {
+			if (q->hdr_off < p->hdr_off) {
+				const struct img_tar_member *t = p;
+
+				p = q;
+				q = t;
+			}
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: a second member of that name "
+					   "(the first is at offset 0x%llx)",
+					   q->path, (unsigned long long)q->hdr_off, (unsigned long long)p->hdr_off);
+		}
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct img_tar_member *m = &a->m[i];
+		const struct img_tar_member *t;
+
+		/* nothing may lie under a link or a file: unpacking would follow it */
+		for (const char *s = strchr(m->path, '/'); s; s = strchr(s + 1, '/')) {
+			size_t n = (size_t)(s - m->path);
+
+			memcpy(buf, m->path, n);
+			buf[n] = 0;
+			t = img_archive_find(a, buf);
+			if (t && t->kind != IMG_TAR_DIR)
+				return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: lies under '%s', a %s "
+						   "(at offset 0x%llx)",
+						   m->path, (unsigned long long)m->hdr_off, buf, kind_name(t->kind),
+						   (unsigned long long)t->hdr_off);
+		}
+		if (m->kind != IMG_TAR_HARDLINK)
+			continue;
+		t = img_archive_find(a, m->link);
+		if (!t || t >= m || t->kind == IMG_TAR_DIR || t->kind == IMG_TAR_SYMLINK)
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: hardlink to '%s', which is not "
+					   "an earlier file of the archive",
+					   m->path, (unsigned long long)m->hdr_off, m->link);
+		m->size = t->size;
+		m->data_off = t->data_off;
+	}
+	return find_layout(a, err);
+}
+
+const struct img_tar_member *img_archive_resolve(const struct img_archive *a, const char *path,
+						 struct img_err *err)
+{
+	char cur[IMG_TAR_NAME_MAX + 2], dir[IMG_TAR_NAME_MAX + 2];
+	const struct img_tar_member *m;
+
+	snprintf(cur, sizeof(cur), "%s", path);
+	for (int hops = 0; hops < 16; hops++) {
+		m = img_archive_find(a, cur);
+		if (!m) {
+			img_err_set(err, ENOENT, "no member '%s' in the archive", cur);
+			return NULL;
+		}
+		if (m->kind != IMG_TAR_SYMLINK)
+			return m;
+		dir_of(m->path, dir, sizeof(dir));
+		if (resolve_rel(dir, m->link, cur, sizeof(cur))) {
+			img_err_set(err, EINVAL, "symlink '%s' points out of the archive", m->path);
+			return NULL;
+		}
+	}
+	img_err_set(err, ELOOP, "more than 16 symlinks from '%s'", path);
+	return NULL;
+}
+
+int img_archive_open(const char *path, struct img_archive **out, struct img_err *err)
+{
+	struct img_archive *a;
+	struct walk w = { 0 };
+	int r;
+
+	a = img_calloc(1, sizeof(*a));
+	if (!a || !(a->path = img_strdup(path))) {
+		img_free(a);
+		img_err_subject(err, path);
+		return img_err_set(err, ENOMEM, "out of memory");
+	}
+	a->refs = 1;
+	img_arena_init(&a->names);
+	r = img_src_open(path, &a->file, err);
+	if (r) {
+		img_archive_unref(a);
+		return r;
+	}
+	img_err_subject(err, path);
+	w.a = a;
+	w.where = "";
+	if (a->file->size >= 2 && a->file->data[0] == 0x1f && a->file->data[1] == 0x8b) {
+		r = img_gz_open(a->file, &a->gz, err);
+		w.where = " of the uncompressed tar";
+	}
+	if (!r)
+		r = walk_tar(&w, err);
+	a->tar_size = w.pos;
+	if (!r && a->gz)
+		r = img_gz_finish(a->gz, err);
+	img_free(w.buf);
+	if (!r)
+		r = img_archive_check(a, err);
+	if (r) {
+		img_err_subject(err, path);
+		img_archive_unref(a);
+		return r;
+	}
+	*out = a;
+	return 0;
+}
+
+struct img_archive *img_archive_ref(struct img_archive *a)
+{
+	if (a)
+		a->refs++;
+	return a;
+}
+
+void img_archive_unref(struct img_archive *a)
+{
+	if (!a || --a->refs > 0)
+		return;
+	for (size_t i = 0; a->cache && i < a->n; i++)
+		img_src_unref(a->cache[i]);
+	img_free(a->cache);
+	img_gz_free(a->gz);
+	img_src_unref(a->file);
+	img_free(a->m);
+	img_free(a->byname);
+	img_arena_free(&a->names);
+	img_free(a->path);
+	img_free(a);
+}
+
+size_t img_archive_count(const struct img_archive *a)
+{
+	return a->n;
+}
+
+const struct img_tar_member *img_archive_member(const struct img_archive *a, size_t i)
+{
+	return i < a->n ? &a->m[i] : NULL;
+}
+
+const char *img_archive_layout(const struct img_archive *a)
+{
+	return a->layout;
+}
+
+const char *img_archive_images(const struct img_archive *a)
+{
+	return a->images;
+}
+
+void img_archive_stats(const struct img_archive *a, struct img_archive_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (a->gz)
+		img_gz_stats(a->gz, st);
+	st->file_size = a->file->size;
+	st->tar_size = a->tar_size;
+}
+
+int img_archive_read(struct img_archive *a, const struct img_tar_member *m, uint64_t off, void *buf, size_t n,
+		     struct img_err *err)
+{
+	int r;
+
+	if (off > m->size || n > m->size - off) {
+		img_err_subject(err, a->path);
+		return img_err_set(err, EINVAL, "member '%s': offset 0x%llx: %zu bytes asked, %llu left", m->path,
+				   (unsigned long long)off, n,
+				   (unsigned long long)(off > m->size ? 0 : m->size - off));
+	}
+	if (!a->gz) {
+		memcpy(buf, a->file->data + m->data_off + off, n);
+		return 0;
+	}
+	r = img_gz_pread(a->gz, m->data_off + off, buf, n, err);
+	if (r) {
+		img_err_subject(err, a->path);
+		img_err_prefix(err, "member '%s'", m->path);
+	}
+	return r;
+}
+
+/* A large member of a tar.gz: read through the index, never whole. */
+struct window {
+	struct img_archive *a;
+	const struct img_tar_member *m;
+};
+
+static int window_pread(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
+{
+	struct window *w = s->priv;
+
+	return img_archive_read(w->a, w->m, off, buf, n, err);
+}
+
+static void window_release(struct img_src *s)
+{
+	struct window *w = s->priv;
+
+	img_archive_unref(w->a);
+	img_free(w);
+}
+
+static const struct img_src_ops window_ops = { window_pread, window_release };
+
+int img_archive_src(struct img_archive *a, const struct img_tar_member *m, struct img_src **out,
+		    struct img_err *err)
+{
+	size_t i = (size_t)(m - a->m);
+	struct img_src *s = NULL;
+	char *name;
+	int r;
+
+	if (m->kind != IMG_TAR_REG && m->kind != IMG_TAR_HARDLINK) {
+		img_err_subject(err, a->path);
+		return img_err_set(err, EISDIR, "member '%s' is a %s, not a file", m->path, kind_name(m->kind));
+	}
+	if (a->cache && a->cache[i]) {
+		*out = img_src_ref(a->cache[i]);
+		return 0;
+	}
+	name = img_malloc(strlen(a->path) + strlen(m->path) + 2);
+	if (!name)
+		goto nomem;
+	sprintf(name, "%s:%s", a->path, m->path);
+	if (!a->gz) {
+		s = img_src_slice(a->file, m->data_off, m->size, name);
+	} else if (m->size > IMG_ARCHIVE_INMEM) {
+		struct window *w = img_malloc(sizeof(*w));
+
+		if (w) {
+			w->a = img_archive_ref(a);
+			w->m = m;
+			s = img_src_window(m->size, name, &window_ops, w);
+			if (!s)
+				window_release(&(struct img_src){ .priv = w });
+		}
+	} else {
+		void *p = img_malloc(m->size ? m->size : 1);
+
+		if (p && (r = img_archive_read(a, m, 0, p, m->size, err))) {
+			img_free(p);
+			img_free(name);
+			return r;
+		}
+		if (p)
+			s = img_src_heap(p, m->size, name);
+		if (s && a->cached + m->size <= CACHE_MAX) {
+			if (!a->cache)
+				a->cache = img_calloc(a->n, sizeof(*a->cache));
+			if (a->cache) {
+				a->cache[i] = img_src_ref(s);
+				a->cached += m->size;
+			}
+		}
+	}
+	img_free(name);
+	if (!s)
+		goto nomem;
+	*out = s;
+	return 0;
+nomem:
+	img_err_subject(err, a->path);
+	return img_err_set(err, ENOMEM, "out of memory");
+}
