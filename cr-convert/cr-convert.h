@@ -6,5 +6,7 @@
 #include "img/image.h"
 
 int cmd_encode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_pack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_unpack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -9,6 +9,18 @@ static const struct img_cmd commands[] = {
 	  "turn crit's JSON (raw or pretty) back into an image, as crit encode does",
 	  "  -i, --in FILE        the JSON (default: stdin)\n"
 	  "  -o, --out FILE       write the image to FILE (default: stdout)\n" },
+	{ "pack", cmd_pack, "pack DIR -o OUT [--layout podman|plain] [-z] [--config FILE] [--spec FILE] [--add NAME=FILE]...",
+	  "pack an image folder into a container checkpoint archive (tar, tar.gz)",
+	  "  -o, --out FILE       the archive to write: .tar, or .tar.gz and .tgz for gzip\n"
+	  "      --layout L       podman: checkpoint/ and the metadata files (the default);\n"
+	  "                       plain: the images at the top\n"
+	  "  -z, --gzip           compress with gzip whatever the name\n"
+	  "      --config FILE    put FILE in the archive as config.dump\n"
+	  "      --spec FILE      put FILE in the archive as spec.dump\n"
+	  "      --add NAME=FILE  put FILE in the archive as NAME (network.status, rootfs-diff.tar...)\n" },
+	{ "unpack", cmd_unpack, "unpack ARCHIVE -o DIR",
+	  "unpack a checkpoint archive into a new folder, refusing hostile members",
+	  "  -o, --out DIR        the folder to make (it must not exist, or be empty)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

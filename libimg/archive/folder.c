@@ -114,9 +114,9 @@ static int ar_parent(struct img_dir *d, struct img_dir **out, struct img_err *er
 	if (!t)
 		return -(err ? err->code : EINVAL);
 	if (t->kind != IMG_TAR_DIR)
-		return img_err_set(err, ENOTDIR, "member '%s' at offset 0x%llx: the parent link leads to '%s', "
+		return img_err_set(err, ENOTDIR, "member '%s' at offset 0x%llx%s: the parent link leads to '%s', "
 				   "which is not a folder of the archive",
-				   path, (unsigned long long)m->hdr_off, t->path);
+				   path, (unsigned long long)m->hdr_off, x->a->where, t->path);
 	return ar_open_view(x->a, t->path, d->depth + 1, out, err);
 }
 

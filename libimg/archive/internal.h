@@ -8,6 +8,14 @@
 uint32_t img_tar_checksum(const uint8_t b[512], int sign);
 
 /*
+ * Resolve target against folder base, both canonical, lexically ("..", "."
+ * and empty components handled): -1 when it climbs out of the top.
+ */
+int img_tar_path_resolve(const char *base, const char *target, char *out, size_t len);
+/* The folder part of a canonical path ("" at the top). */
+void img_tar_path_dir(const char *path, char *out, size_t len);
+
+/*
  * A gzip stream (one or more gzip members) over a mapped file, read once in
  * order to build an index of access points, then read at any offset.
  */
@@ -26,6 +34,19 @@ int img_gz_finish(struct img_gz *g, struct img_err *err);
 int img_gz_pread(struct img_gz *g, uint64_t off, void *buf, size_t n, struct img_err *err);
 void img_gz_stats(const struct img_gz *g, struct img_archive_stats *st);
 
+/* A tar stream written to fd, through gzip when asked. */
+struct img_tar_writer;
+int img_tar_writer_open(int fd, const char *name, int gzip, int level, struct img_tar_writer **out,
+			struct img_err *err);
+int img_tar_write_dir(struct img_tar_writer *w, const char *path, uint64_t mtime, struct img_err *err);
+int img_tar_write_symlink(struct img_tar_writer *w, const char *path, const char *target, uint64_t mtime,
+			  struct img_err *err);
+int img_tar_write_file(struct img_tar_writer *w, const char *path, uint32_t mode, uint64_t mtime,
+		       struct img_src *data, struct img_err *err);
+/* The end marker, the gzip trailer, and everything flushed (fd stays open). */
+int img_tar_writer_close(struct img_tar_writer *w, struct img_err *err);
+void img_tar_writer_free(struct img_tar_writer *w);
+
 struct img_archive {
 	int refs;
 	char *path;
@@ -40,6 +61,7 @@ struct img_archive {
 	uint64_t tar_size;
 	const char *images;         /* "checkpoint", "", ... */
 	const char *layout;
+	const char *where;          /* after offsets in messages: "" or " of the uncompressed tar" */
 };
 
 /* The checks and the layout, once the members are listed. */

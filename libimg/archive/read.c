@@ -16,7 +16,7 @@ struct walk {
 	uint64_t pos;       /* offset in the tar stream */
 	uint8_t *buf;       /* tar.gz: inflated header and extended-header bytes */
 	size_t cap;
-	const char *where;  /* "" or " of the uncompressed tar" */
+	const char *where;  /* a->where */
 };
 
 /* The next n bytes of the tar stream; *got < n at its end. */
@@ -85,11 +85,7 @@ static uint64_t pad512(uint64_t n)
 	return (512 - n % 512) % 512;
 }
 
-/*
- * Resolve target against folder base, both canonical, lexically: "..", "."
- * and empty components handled.  -1 when it climbs out of the top.
- */
-static int resolve_rel(const char *base, const char *target, char *out, size_t len)
+int img_tar_path_resolve(const char *base, const char *target, char *out, size_t len)
 {
 	size_t o = 0;
 	const char *parts[2] = { base, target };
@@ -127,8 +123,7 @@ static int resolve_rel(const char *base, const char *target, char *out, size_t l
 	return 0;
 }
 
-/* The folder part of a canonical path ("" at the top). */
-static void dir_of(const char *path, char *out, size_t len)
+void img_tar_path_dir(const char *path, char *out, size_t len)
 {
 	const char *s = strrchr(path, '/');
 	size_t n = s ? (size_t)(s - path) : 0;
@@ -191,7 +186,7 @@ static int add_member(struct walk *w, const struct img_tar_hdr *h, const char *n
 	if (kind == IMG_TAR_REG && h->type != '0' && name[0] && name[strlen(name) - 1] == '/')
 		kind = IMG_TAR_DIR;
 	if (img_tar_name_clean(name, path, sizeof(path), err)) {
-		img_err_prefix(err, "member at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+		img_err_prefix(err, "member '%.200s' at offset 0x%llx%s", name, (unsigned long long)hoff, w->where);
 		return -EINVAL;
 	}
 	if (kind != IMG_TAR_REG && size)
@@ -205,11 +200,11 @@ static int add_member(struct walk *w, const struct img_tar_hdr *h, const char *n
 		return 0;
 	}
 	if (kind == IMG_TAR_SYMLINK) {
-		dir_of(path, dir, sizeof(dir));
+		img_tar_path_dir(path, dir, sizeof(dir));
 		if (!link[0])
 			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a symlink to nothing", path,
 					   (unsigned long long)hoff, w->where);
-		if (resolve_rel(dir, link, tgt, sizeof(tgt)))
+		if (img_tar_path_resolve(dir, link, tgt, sizeof(tgt)))
 			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: symlink to '%s' points out of the archive",
 					   path, (unsigned long long)hoff, w->where, link);
 	} else if (kind == IMG_TAR_HARDLINK) {
@@ -414,8 +409,9 @@ static int find_layout(struct img_archive *a, struct img_err *err)
 	int dirs = 0;
 
 	if (c && c->kind != IMG_TAR_DIR)
-		return img_err_set(err, EINVAL, "member 'checkpoint' at offset 0x%llx: a %s, not a folder: the images "
-				   "must be members of the archive", (unsigned long long)c->hdr_off, kind_name(c->kind));
+		return img_err_set(err, EINVAL, "member 'checkpoint' at offset 0x%llx%s: a %s, not a folder: the "
+				   "images must be members of the archive", (unsigned long long)c->hdr_off, a->where,
+				   kind_name(c->kind));
 	if (c || has_prefix_member(a, "checkpoint")) {
 		a->images = "checkpoint";
 		a->layout = img_archive_find(a, "config.dump") || img_archive_find(a, "spec.dump") ? "podman"
@@ -470,9 +466,9 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 				p = q;
 				q = t;
 			}
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: a second member of that name "
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a second member of that name "
 					   "(the first is at offset 0x%llx)",
-					   q->path, (unsigned long long)q->hdr_off, (unsigned long long)p->hdr_off);
+					   q->path, (unsigned long long)q->hdr_off, a->where, (unsigned long long)p->hdr_off);
 		}
 	}
 	for (size_t i = 0; i < a->n; i++) {
@@ -487,18 +483,18 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 			buf[n] = 0;
 			t = img_archive_find(a, buf);
 			if (t && t->kind != IMG_TAR_DIR)
-				return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: lies under '%s', a %s "
+				return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: lies under '%s', a %s "
 						   "(at offset 0x%llx)",
-						   m->path, (unsigned long long)m->hdr_off, buf, kind_name(t->kind),
+						   m->path, (unsigned long long)m->hdr_off, a->where, buf, kind_name(t->kind),
 						   (unsigned long long)t->hdr_off);
 		}
 		if (m->kind != IMG_TAR_HARDLINK)
 			continue;
 		t = img_archive_find(a, m->link);
 		if (!t || t >= m || t->kind == IMG_TAR_DIR || t->kind == IMG_TAR_SYMLINK)
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx: hardlink to '%s', which is not "
+			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: hardlink to '%s', which is not "
 					   "an earlier file of the archive",
-					   m->path, (unsigned long long)m->hdr_off, m->link);
+					   m->path, (unsigned long long)m->hdr_off, a->where, m->link);
 		m->size = t->size;
 		m->data_off = t->data_off;
 	}
@@ -520,8 +516,8 @@ const struct img_tar_member *img_archive_resolve(const struct img_archive *a, co
 		}
 		if (m->kind != IMG_TAR_SYMLINK)
 			return m;
-		dir_of(m->path, dir, sizeof(dir));
-		if (resolve_rel(dir, m->link, cur, sizeof(cur))) {
+		img_tar_path_dir(m->path, dir, sizeof(dir));
+		if (img_tar_path_resolve(dir, m->link, cur, sizeof(cur))) {
 			img_err_set(err, EINVAL, "symlink '%s' points out of the archive", m->path);
 			return NULL;
 		}
@@ -551,11 +547,12 @@ int img_archive_open(const char *path, struct img_archive **out, struct img_err 
 	}
 	img_err_subject(err, path);
 	w.a = a;
-	w.where = "";
+	a->where = "";
 	if (a->file->size >= 2 && a->file->data[0] == 0x1f && a->file->data[1] == 0x8b) {
 		r = img_gz_open(a->file, &a->gz, err);
-		w.where = " of the uncompressed tar";
+		a->where = " of the uncompressed tar";
 	}
+	w.where = a->where;
 	if (!r)
 		r = walk_tar(&w, err);
 	a->tar_size = w.pos;

@@ -204,23 +204,22 @@ int img_tar_name_clean(const char *name, char *out, size_t len, struct img_err *
 	const char *p = name;
 
 	if (!nlen)
-		return img_err_set(err, EINVAL, "empty member name");
+		return img_err_set(err, EINVAL, "an empty name");
 	if (nlen > IMG_TAR_NAME_MAX)
-		return img_err_set(err, EINVAL, "member name of %zu bytes: longer than %d", nlen, IMG_TAR_NAME_MAX);
+		return img_err_set(err, EINVAL, "the name is %zu bytes long, more than %d", nlen, IMG_TAR_NAME_MAX);
 	if (name[0] == '/')
-		return img_err_set(err, EINVAL, "absolute member name '%s'", name);
+		return img_err_set(err, EINVAL, "an absolute name");
 	while (*p) {
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 
 		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return img_err_set(err, EINVAL, "member name '%s' contains '..'", name);
+			return img_err_set(err, EINVAL, "the name contains '..'");
 		if (n > 255)
-			return img_err_set(err, EINVAL, "member name '%.64s...' has a component longer than 255 bytes",
-					   name);
+			return img_err_set(err, EINVAL, "a name component is longer than 255 bytes");
 		if (n && !(n == 1 && p[0] == '.')) {
 			if (o + n + 2 > len)
-				return img_err_set(err, ENAMETOOLONG, "member name '%.64s...' is too long", name);
+				return img_err_set(err, ENAMETOOLONG, "the name is too long");
 			if (o)
 				out[o++] = '/';
 			memcpy(out + o, p, n);
