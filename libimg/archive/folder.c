@@ -98,8 +98,9 @@ static int ar_open_view(struct img_archive *a, const char *images, int depth, st
 static int ar_parent(struct img_dir *d, struct img_dir **out, struct img_err *err)
 {
 	struct adir *x = d->priv;
-	char path[IMG_TAR_NAME_MAX + 2];
-	const struct img_tar_member *m, *t;
+	char path[IMG_TAR_NAME_MAX + 2], to[IMG_TAR_NAME_MAX + 2];
+	const struct img_tar_member *m;
+	int r;
 
 	*out = NULL;
 	if (join(path, sizeof(path), x->images, "parent"))
@@ -110,14 +111,14 @@ static int ar_parent(struct img_dir *d, struct img_dir **out, struct img_err *er
 	img_err_subject(err, x->a->path);
 	if (d->depth >= 64)
 		return img_err_set(err, ELOOP, "member '%s': parent chain longer than 64 links", path);
-	t = img_archive_resolve(x->a, path, err);
-	if (!t)
-		return -(err ? err->code : EINVAL);
-	if (t->kind != IMG_TAR_DIR)
+	r = img_archive_follow(x->a, path, to, sizeof(to), err);
+	if (r)
+		return r;
+	if (!img_archive_is_dir(x->a, to))
 		return img_err_set(err, ENOTDIR, "member '%s' at offset 0x%llx%s: the parent link leads to '%s', "
 				   "which is not a folder of the archive",
-				   path, (unsigned long long)m->hdr_off, x->a->where, t->path);
-	return ar_open_view(x->a, t->path, d->depth + 1, out, err);
+				   path, (unsigned long long)m->hdr_off, x->a->where, to);
+	return ar_open_view(x->a, to, d->depth + 1, out, err);
 }
 
 static int ar_get_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err)

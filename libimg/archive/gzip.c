@@ -161,6 +161,9 @@ static int next_member(struct img_gz *g, struct img_err *err)
 		g->state = GZ_END;
 		return 0;
 	}
+	if (g->data[g->in] != 0x1f && g->data[g->in] != 0)
+		return img_err_set(err, EINVAL, "offset 0x%llx: bytes after the end of the gzip stream",
+				   (unsigned long long)g->in);
 	if (g->data[g->in] == 0) {
 		for (uint64_t i = g->in; i < g->size; i++)
 			if (g->data[i])
@@ -236,9 +239,9 @@ static int gz_run(struct img_gz *g, uint8_t *buf, uint64_t n, uint64_t *got, str
 			g->mout += made;
 			if (g->out > g->limit)
 				return img_err_set(err, EFBIG,
-						   "inflates to more than %llu bytes, %llu times its size: refused as a "
-						   "gzip bomb (if it is genuine, gunzip it and open the .tar)",
-						   (unsigned long long)g->limit,
+						   "offset 0x%llx: inflates to more than %llu bytes (over %llu times its size): "
+						   "refused as a gzip bomb (if it is genuine, gunzip it and open the .tar)",
+						   (unsigned long long)g->in, (unsigned long long)g->limit,
 						   (unsigned long long)(g->limit / (g->size ? g->size : 1)));
 		} else
 			g->inflated += made;

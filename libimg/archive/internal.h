@@ -66,6 +66,10 @@ struct img_archive {
 
 /* The checks and the layout, once the members are listed. */
 int img_archive_check(struct img_archive *a, struct img_err *err);
+/* The path a path leads to once the symlinks of its last component are followed. */
+int img_archive_follow(const struct img_archive *a, const char *path, char *out, size_t len, struct img_err *err);
+/* A folder of the archive: a folder member, or the folder of other members. */
+int img_archive_is_dir(const struct img_archive *a, const char *path);
 /* The member a path names, following symlinks and hardlinks inside the archive; NULL when none. */
 const struct img_tar_member *img_archive_resolve(const struct img_archive *a, const char *path,
 						 struct img_err *err);

@@ -392,14 +392,25 @@ const struct img_tar_member *img_archive_find(const struct img_archive *a, const
 	return NULL;
 }
 
-static int has_prefix_member(const struct img_archive *a, const char *dir)
+int img_archive_is_dir(const struct img_archive *a, const char *path)
 {
-	size_t n = strlen(dir);
+	const struct img_tar_member *m = img_archive_find(a, path);
+	size_t lo = 0, hi = a->n, n = strlen(path);
 
-	for (size_t i = 0; i < a->n; i++)
-		if (!strncmp(a->m[i].path, dir, n) && a->m[i].path[n] == '/')
-			return 1;
-	return 0;
+	if (m)
+		return m->kind == IMG_TAR_DIR;
+	/* a folder with no member of its own: the first path after "PATH/" starts with it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *q = a->m[a->byname[mid]].path;
+		int c = strncmp(q, path, n);
+
+		if (c < 0 || (!c && (unsigned char)q[n] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->n && !strncmp(a->m[a->byname[lo]].path, path, n) && a->m[a->byname[lo]].path[n] == '/';
 }
 
 /* Where the images are, and whose layout this is. */
@@ -412,7 +423,7 @@ static int find_layout(struct img_archive *a, struct img_err *err)
 		return img_err_set(err, EINVAL, "member 'checkpoint' at offset 0x%llx%s: a %s, not a folder: the "
 				   "images must be members of the archive", (unsigned long long)c->hdr_off, a->where,
 				   kind_name(c->kind));
-	if (c || has_prefix_member(a, "checkpoint")) {
+	if (c || img_archive_is_dir(a, "checkpoint")) {
 		a->images = "checkpoint";
 		a->layout = img_archive_find(a, "config.dump") || img_archive_find(a, "spec.dump") ? "podman"
 			    : img_archive_find(a, "status") ? "containerd" : "checkpoint";
@@ -501,29 +512,35 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 	return find_layout(a, err);
 }
 
+int img_archive_follow(const struct img_archive *a, const char *path, char *out, size_t len, struct img_err *err)
+{
+	char dir[IMG_TAR_NAME_MAX + 2];
+	const struct img_tar_member *m;
+
+	snprintf(out, len, "%s", path);
+	for (int hops = 0; hops < 16; hops++) {
+		m = img_archive_find(a, out);
+		if (!m || m->kind != IMG_TAR_SYMLINK)
+			return 0;
+		img_tar_path_dir(m->path, dir, sizeof(dir));
+		if (img_tar_path_resolve(dir, m->link, out, len))
+			return img_err_set(err, EINVAL, "symlink '%s' points out of the archive", m->path);
+	}
+	return img_err_set(err, ELOOP, "more than 16 symlinks from '%s'", path);
+}
+
 const struct img_tar_member *img_archive_resolve(const struct img_archive *a, const char *path,
 						 struct img_err *err)
 {
-	char cur[IMG_TAR_NAME_MAX + 2], dir[IMG_TAR_NAME_MAX + 2];
+	char cur[IMG_TAR_NAME_MAX + 2];
 	const struct img_tar_member *m;
 
-	snprintf(cur, sizeof(cur), "%s", path);
-	for (int hops = 0; hops < 16; hops++) {
-		m = img_archive_find(a, cur);
-		if (!m) {
-			img_err_set(err, ENOENT, "no member '%s' in the archive", cur);
-			return NULL;
-		}
-		if (m->kind != IMG_TAR_SYMLINK)
-			return m;
-		img_tar_path_dir(m->path, dir, sizeof(dir));
-		if (img_tar_path_resolve(dir, m->link, cur, sizeof(cur))) {
-			img_err_set(err, EINVAL, "symlink '%s' points out of the archive", m->path);
-			return NULL;
-		}
-	}
-	img_err_set(err, ELOOP, "more than 16 symlinks from '%s'", path);
-	return NULL;
+	if (img_archive_follow(a, path, cur, sizeof(cur), err))
+		return NULL;
+	m = img_archive_find(a, cur);
+	if (!m)
+		img_err_set(err, ENOENT, "no member '%s' in the archive", cur);
+	return m;
 }
 
 int img_archive_open(const char *path, struct img_archive **out, struct img_err *err)
