@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -570,8 +571,13 @@ int img_archive_open(const char *path, struct img_archive **out, struct img_err 
 		a->where = " of the uncompressed tar";
 	}
 	w.where = a->where;
+	/* a plain tar: the walk touches headers only, so no read-ahead of the data between them */
+	if (!r && !a->gz && a->file->how == IMG_SRC_MMAP)
+		madvise((void *)a->file->data, a->file->size, MADV_RANDOM);
 	if (!r)
 		r = walk_tar(&w, err);
+	if (!a->gz && a->file->how == IMG_SRC_MMAP)
+		madvise((void *)a->file->data, a->file->size, MADV_NORMAL);
 	a->tar_size = w.pos;
 	if (!r && a->gz)
 		r = img_gz_finish(a->gz, err);

@@ -395,7 +395,7 @@ static void write_file(const char *dir, const char *name, const void *p, size_t 
 
 static void test_gzip_random_access(void)
 {
-	size_t big = 24u << 20;
+	size_t big = 12u << 20;
 	uint8_t *data = malloc(big), buf[8192];
 	struct img_pack_opts o = { .layout = IMG_PACK_PODMAN, .gzip = 1 };
 	struct img_archive_stats st;
@@ -441,18 +441,18 @@ static void test_gzip_random_access(void)
 		CU_ASSERT_EQUAL_FATAL(img_archive_open(tgz, &a, &e), 0);
 		img_archive_stats(a, &st);
 		CU_ASSERT(st.compressed);
-		CU_ASSERT(st.points >= 20); /* 24 MiB, 1 MiB spans */
+		CU_ASSERT(st.points >= 8); /* 12 MiB, 1 MiB spans at least */
 		CU_ASSERT_EQUAL(st.inflated, 0);
 		CU_ASSERT(st.tar_size > big);
 		m = img_archive_find(a, "checkpoint/pages-1.img");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-		CU_ASSERT_EQUAL(img_archive_read(a, m, 20u << 20, buf, 4096, &e), 0);
-		CU_ASSERT(!memcmp(buf, data + (20u << 20), 4096));
+		CU_ASSERT_EQUAL(img_archive_read(a, m, 10u << 20, buf, 4096, &e), 0);
+		CU_ASSERT(!memcmp(buf, data + (10u << 20), 4096));
 		img_archive_stats(a, &st);
 		CU_ASSERT(st.inflated <= 4096 + st.span + 65536);
 		/* reading on inflates only what is read */
 		before = st.inflated;
-		CU_ASSERT_EQUAL(img_archive_read(a, m, (20u << 20) + 4096, buf, 4096, &e), 0);
+		CU_ASSERT_EQUAL(img_archive_read(a, m, (10u << 20) + 4096, buf, 4096, &e), 0);
 		img_archive_stats(a, &st);
 		CU_ASSERT_EQUAL(st.inflated - before, 4096);
 		img_archive_unref(a);
@@ -487,6 +487,48 @@ static void test_plain_zero_copy(void)
 	img_src_unref(s);
 }
 
+/* An unpacked Podman archive opens as a folder: images from checkpoint/, CRIU's work files from the top. */
+static void test_container_folder(void)
+{
+	struct img_pack_opts o = { .layout = IMG_PACK_PODMAN, .gzip = 1 };
+	struct img_pack_file meta[] = { { "config.dump", NULL }, { "stats-dump", NULL } };
+	struct img_err e = { 0 };
+	char dir[128], tgz[160], un[160], cfg[160];
+	struct img_dir *d;
+	struct img_src *s;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/ctr", tmpdir);
+	mkdir(dir, 0755);
+	write_file(dir, "inventory.img", "inv", 3);
+	write_file(dir, "core-1.img", "core", 4);
+	snprintf(cfg, sizeof(cfg), "%s/cfg", tmpdir);
+	write_file(tmpdir, "cfg", "{}", 2);
+	meta[0].path = meta[1].path = cfg;
+	o.files = meta;
+	o.nfiles = 2;
+	snprintf(tgz, sizeof(tgz), "%s/ctr.tgz", tmpdir);
+	snprintf(un, sizeof(un), "%s/ctr-unpacked", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(img_archive_pack(dir, tgz, &o, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(img_archive_unpack(tgz, un, &e), 0);
+	CU_ASSERT_EQUAL(img_archive_unpack(tgz, un, &e), -EEXIST);
+	for (int pass = 0; pass < 2; pass++) {
+		CU_ASSERT_EQUAL_FATAL(img_dir_open(pass ? tgz : un, &d, &e), 0);
+		CU_ASSERT_EQUAL(img_dir_get(d, "core-1.img", &s, &e), 0);
+		CU_ASSERT(s->size == 4 && !memcmp(s->data, "core", 4));
+		img_src_unref(s);
+		CU_ASSERT_EQUAL(img_dir_get(d, "stats-dump", &s, &e), 0);
+		CU_ASSERT(s->size == 2);
+		img_src_unref(s);
+		CU_ASSERT_EQUAL(img_dir_get_extra(d, "config.dump", &s, &e), 0);
+		img_src_unref(s);
+		n = 0;
+		img_dir_each(d, count_member, &n);
+		CU_ASSERT_EQUAL(n, 2);
+		img_dir_close(d);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "header fields", test_header },
 	{ "header checksums", test_checksum },
@@ -497,6 +539,7 @@ static CU_TestInfo tests[] = {
 	{ "links, hardlinks and the parent inside the archive", test_links_and_parent },
 	{ "tar.gz members read at any offset", test_gzip_random_access },
 	{ "plain tar members are slices", test_plain_zero_copy },
+	{ "unpacked container layout as a folder", test_container_folder },
 	CU_TEST_INFO_NULL,
 };
 
