@@ -166,6 +166,20 @@ static int ends_with(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* Whether the file path would land inside the folder dir (which exists). */
+static int inside(const char *path, const char *dir)
+{
+	char d[PATH_MAX], p[PATH_MAX], parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!realpath(dir, d) || !realpath(slash == path ? "/" : parent, p))
+		return 0;
+	n = strlen(d);
+	return !strncmp(p, d, n) && (p[n] == 0 || p[n] == '/' || n == 1);
+}
+
 static int pack_all(struct pack *p, const char *dir, const struct img_pack_opts *o, int container,
 		    struct img_err *err)
 {
@@ -226,6 +240,10 @@ int img_archive_pack(const char *dir, const char *out, const struct img_pack_opt
 		return img_err_set(err, EINVAL, "metadata files go with the podman layout, not the plain one");
 	if (!exists_in(dir, container ? "checkpoint/inventory.img" : "inventory.img", 0))
 		return img_err_set(err, EINVAL, "no %sinventory.img: not an image folder", container ? "checkpoint/" : "");
+	if (inside(out, dir)) {
+		img_err_subject(err, out);
+		return img_err_set(err, EINVAL, "the archive would be inside the folder it packs");
+	}
 	gzip = o->gzip >= 0 ? o->gzip : ends_with(out, ".gz") || ends_with(out, ".tgz");
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", out) >= (int)sizeof(tmp)) {
 		img_err_subject(err, out);

@@ -86,55 +86,6 @@ static uint64_t pad512(uint64_t n)
 	return (512 - n % 512) % 512;
 }
 
-int img_tar_path_resolve(const char *base, const char *target, char *out, size_t len)
-{
-	size_t o = 0;
-	const char *parts[2] = { base, target };
-
-	if (target[0] == '/')
-		return -1;
-	for (int k = 0; k < 2; k++) {
-		const char *p = parts[k];
-
-		while (*p) {
-			const char *e = strchr(p, '/');
-			size_t n = e ? (size_t)(e - p) : strlen(p);
-
-			if (n == 2 && p[0] == '.' && p[1] == '.') {
-				if (!o)
-					return -1;
-				while (o && out[o - 1] != '/')
-					o--;
-				if (o)
-					o--;
-			} else if (n && !(n == 1 && p[0] == '.')) {
-				if (o + n + 2 > len)
-					return -1;
-				if (o)
-					out[o++] = '/';
-				memcpy(out + o, p, n);
-				o += n;
-			}
-			p += n;
-			if (*p == '/')
-				p++;
-		}
-	}
-	out[o] = 0;
-	return 0;
-}
-
-void img_tar_path_dir(const char *path, char *out, size_t len)
-{
-	const char *s = strrchr(path, '/');
-	size_t n = s ? (size_t)(s - path) : 0;
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, path, n);
-	out[n] = 0;
-}
-
 static const char *kind_name(int kind)
 {
 	static const char *const names[] = { "?", "file", "folder", "symlink", "hardlink" };

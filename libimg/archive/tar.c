@@ -198,10 +198,45 @@ int img_tar_pax_parse(const uint8_t *p, size_t n, struct img_tar_pax *x, struct 
 	return 0;
 }
 
+/*
+ * Append the components of p to out (o bytes long so far): "." and empty ones
+ * dropped, ".." climbing one folder when climb is set.  0, or what went wrong.
+ */
+enum { JOIN_OK, JOIN_DOTDOT, JOIN_LONG, JOIN_COMPONENT };
+static int join_components(const char *p, int climb, char *out, size_t len, size_t *o)
+{
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (!climb || !*o)
+				return JOIN_DOTDOT;
+			while (*o && out[*o - 1] != '/')
+				(*o)--;
+			if (*o)
+				(*o)--;
+		} else if (n > 255) {
+			return JOIN_COMPONENT;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (*o + n + 2 > len)
+				return JOIN_LONG;
+			if (*o)
+				out[(*o)++] = '/';
+			memcpy(out + *o, p, n);
+			*o += n;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	out[*o] = 0;
+	return JOIN_OK;
+}
+
 int img_tar_name_clean(const char *name, char *out, size_t len, struct img_err *err)
 {
 	size_t o = 0, nlen = strlen(name);
-	const char *p = name;
 
 	if (!nlen)
 		return img_err_set(err, EINVAL, "an empty name");
@@ -209,26 +244,34 @@ int img_tar_name_clean(const char *name, char *out, size_t len, struct img_err *
 		return img_err_set(err, EINVAL, "the name is %zu bytes long, more than %d", nlen, IMG_TAR_NAME_MAX);
 	if (name[0] == '/')
 		return img_err_set(err, EINVAL, "an absolute name");
-	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return img_err_set(err, EINVAL, "the name contains '..'");
-		if (n > 255)
-			return img_err_set(err, EINVAL, "a name component is longer than 255 bytes");
-		if (n && !(n == 1 && p[0] == '.')) {
-			if (o + n + 2 > len)
-				return img_err_set(err, ENAMETOOLONG, "the name is too long");
-			if (o)
-				out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p += n;
-		if (*p == '/')
-			p++;
+	switch (join_components(name, 0, out, len, &o)) {
+	case JOIN_DOTDOT:
+		return img_err_set(err, EINVAL, "the name contains '..'");
+	case JOIN_COMPONENT:
+		return img_err_set(err, EINVAL, "a name component is longer than 255 bytes");
+	case JOIN_LONG:
+		return img_err_set(err, ENAMETOOLONG, "the name is too long");
 	}
-	out[o] = 0;
 	return 0;
+}
+
+int img_tar_path_resolve(const char *base, const char *target, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (target[0] == '/')
+		return -1;
+	out[0] = 0;
+	return join_components(base, 1, out, len, &o) || join_components(target, 1, out, len, &o) ? -1 : 0;
+}
+
+void img_tar_path_dir(const char *path, char *out, size_t len)
+{
+	const char *s = strrchr(path, '/');
+	size_t n = s ? (size_t)(s - path) : 0;
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, path, n);
+	out[n] = 0;
 }

@@ -182,6 +182,8 @@ ls "$T"/evil.tar.tmp-* > /dev/null 2>&1 && fail "pack left a temporary file behi
 "$CONVERT" pack --layout plain --config "$T/pod/config.dump" "$TESTDATA/sample/tiny" -o "$T/x.tar" 2> /dev/null
 [ $? -eq 2 ] && pass || fail "pack --layout plain --config is not refused"
 "$CONVERT" pack "$T/victim" -o "$T/x.tar" 2> /dev/null; [ $? -eq 2 ] && pass || fail "pack of a folder with no images"
+"$CONVERT" pack "$T/evil" -o "$T/evil/self.tar" 2> "$T/err"; [ $? -eq 2 ] && grep -q 'inside the folder' "$T/err" && pass ||
+	fail "pack into the folder it packs: $(cat "$T/err")"
 # unpacked files get sane modes
 find "$T/rt" -type f ! -perm 0644 ! -perm 0755 | grep -q . && fail "unpack made files with odd modes" || pass
 
