@@ -4,6 +4,8 @@
  * a hostile archive could break is checked before anyone reads a member.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,8 +19,21 @@ struct walk {
 	uint64_t pos;       /* offset in the tar stream */
 	uint8_t *buf;       /* tar.gz: inflated header and extended-header bytes */
 	size_t cap;
-	const char *where;  /* a->where */
 };
+
+/* An error about a member: "member 'NAME' at offset 0x...: MSG". */
+static int IMG_PRINTF(5, 6) member_err(const struct img_archive *a, const char *name, uint64_t off,
+				       struct img_err *err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return img_err_set(err, EINVAL, "member '%.300s' at offset 0x%llx%s: %s", name, (unsigned long long)off,
+			   a->where, msg);
+}
 
 /* The next n bytes of the tar stream; *got < n at its end. */
 static int walk_get(struct walk *w, size_t n, const uint8_t **p, size_t *got, struct img_err *err)
@@ -61,10 +76,8 @@ static int walk_skip(struct walk *w, uint64_t n, const char *name, uint64_t hoff
 
 	if (!a->gz) {
 		if (a->file->size - w->pos < n)
-			return img_err_set(err, EINVAL,
-					   "member '%s' at offset 0x%llx: truncated: its data runs to offset 0x%llx, "
-					   "past the end of the archive (%zu bytes)",
-					   name, (unsigned long long)hoff, (unsigned long long)(w->pos + n), a->file->size);
+			return member_err(a, name, hoff, err, "truncated: its data runs to offset 0x%llx, past the end "
+					  "of the archive (%zu bytes)", (unsigned long long)(w->pos + n), a->file->size);
 		w->pos += n;
 		return 0;
 	}
@@ -73,11 +86,9 @@ static int walk_skip(struct walk *w, uint64_t n, const char *name, uint64_t hoff
 		return r;
 	w->pos += got;
 	if (got < n)
-		return img_err_set(err, EINVAL,
-				   "member '%s' at offset 0x%llx%s: truncated: its data runs to offset 0x%llx, past the "
-				   "end of the archive (0x%llx)",
-				   name, (unsigned long long)hoff, w->where, (unsigned long long)(w->pos - got + n),
-				   (unsigned long long)w->pos);
+		return member_err(a, name, hoff, err, "truncated: its data runs to offset 0x%llx, past the end of "
+				  "the archive (0x%llx)", (unsigned long long)(w->pos - got + n),
+				  (unsigned long long)w->pos);
 	return 0;
 }
 
@@ -129,45 +140,39 @@ static int add_member(struct walk *w, const struct img_tar_hdr *h, const char *n
 			why = types[i].refused;
 		}
 	if (kind < 0)
-		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: unknown member type '%c'", name,
-				   (unsigned long long)hoff, w->where, h->type > 32 && h->type < 127 ? h->type : '?');
+		return member_err(a, name, hoff, err, "unknown member type '%c'",
+				  h->type > 32 && h->type < 127 ? h->type : '?');
 	if (why)
-		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: %s is not allowed in a checkpoint archive",
-				   name, (unsigned long long)hoff, w->where, why);
+		return member_err(a, name, hoff, err, "%s is not allowed in a checkpoint archive", why);
 	/* old tars mark folders with a trailing slash only */
 	if (kind == IMG_TAR_REG && h->type != '0' && name[0] && name[strlen(name) - 1] == '/')
 		kind = IMG_TAR_DIR;
 	if (img_tar_name_clean(name, path, sizeof(path), err)) {
-		img_err_prefix(err, "member '%.200s' at offset 0x%llx%s", name, (unsigned long long)hoff, w->where);
+		img_err_prefix(err, "member '%.200s' at offset 0x%llx%s", name, (unsigned long long)hoff, w->a->where);
 		return -EINVAL;
 	}
 	if (kind != IMG_TAR_REG && size)
-		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a %s with %llu bytes of data", path,
-				   (unsigned long long)hoff, w->where, kind_name(kind), (unsigned long long)size);
+		return member_err(a, path, hoff, err, "a %s with %llu bytes of data", kind_name(kind),
+				  (unsigned long long)size);
 	if (!path[0]) {
 		if (kind != IMG_TAR_DIR)
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a %s that names the top folder",
-					   name, (unsigned long long)hoff, w->where, kind_name(kind));
+			return member_err(a, name, hoff, err, "a %s that names the top folder", kind_name(kind));
 		*skip = 1; /* "./": the top folder itself */
 		return 0;
 	}
 	if (kind == IMG_TAR_SYMLINK) {
 		img_tar_path_dir(path, dir, sizeof(dir));
 		if (!link[0])
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a symlink to nothing", path,
-					   (unsigned long long)hoff, w->where);
+			return member_err(a, path, hoff, err, "a symlink to nothing");
 		if (img_tar_path_resolve(dir, link, tgt, sizeof(tgt)))
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: symlink to '%s' points out of the archive",
-					   path, (unsigned long long)hoff, w->where, link);
+			return member_err(a, path, hoff, err, "symlink to '%s' points out of the archive", link);
 	} else if (kind == IMG_TAR_HARDLINK) {
 		if (!link[0] || img_tar_name_clean(link, tgt, sizeof(tgt), NULL) || !tgt[0])
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: hardlink to '%s' points out of the archive",
-					   path, (unsigned long long)hoff, w->where, link);
+			return member_err(a, path, hoff, err, "hardlink to '%s' points out of the archive", link);
 		link = tgt;
 	}
 	if (a->n == IMG_TAR_MEMBERS_MAX)
-		return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: more than %d members", path,
-				   (unsigned long long)hoff, w->where, IMG_TAR_MEMBERS_MAX);
+		return member_err(a, path, hoff, err, "more than %d members", IMG_TAR_MEMBERS_MAX);
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		struct img_tar_member *nm = img_realloc(a->m, cap * sizeof(*nm));
@@ -215,17 +220,17 @@ static int read_ext(struct walk *w, struct ext *x, const struct img_tar_hdr *h, 
 		x->first = hoff;
 	if (x->chain > IMG_TAR_EXT_CHAIN)
 		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: more than %d extended headers before one member",
-				   (unsigned long long)hoff, w->where, IMG_TAR_EXT_CHAIN);
+				   (unsigned long long)hoff, w->a->where, IMG_TAR_EXT_CHAIN);
 	if (h->size > max)
 		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: an extended header ('%c') of %llu bytes, more than %llu",
-				   (unsigned long long)hoff, w->where, h->type, (unsigned long long)h->size,
+				   (unsigned long long)hoff, w->a->where, h->type, (unsigned long long)h->size,
 				   (unsigned long long)max);
 	r = walk_get(w, (size_t)h->size, &p, &got, err);
 	if (r)
 		return r;
 	if (got < h->size)
 		return img_err_set(err, EINVAL, "header at offset 0x%llx%s: truncated: the archive ends inside its data",
-				   (unsigned long long)hoff, w->where);
+				   (unsigned long long)hoff, w->a->where);
 	switch (h->type) {
 	case 'x':
 		r = img_tar_pax_parse(p, got, &x->pax, err);
@@ -246,7 +251,7 @@ static int read_ext(struct walk *w, struct ext *x, const struct img_tar_hdr *h, 
 	}
 	}
 	if (r) {
-		img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+		img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->a->where);
 		return r;
 	}
 	return walk_skip(w, pad512(got), "(extended header)", hoff, err);
@@ -272,21 +277,21 @@ static int walk_tar(struct walk *w, struct img_err *err)
 			break;
 		if (got < 512) {
 			r = got ? img_err_set(err, EINVAL, "offset 0x%llx%s: truncated: a header of %zu bytes",
-					      (unsigned long long)hoff, w->where, got)
+					      (unsigned long long)hoff, w->a->where, got)
 				: img_err_set(err, EINVAL, "offset 0x%llx%s: truncated: the archive ends without its end marker",
-					      (unsigned long long)hoff, w->where);
+					      (unsigned long long)hoff, w->a->where);
 			break;
 		}
 		r = img_tar_hdr_parse(b, &h, err);
 		if (r < 0) {
-			img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->where);
+			img_err_prefix(err, "header at offset 0x%llx%s", (unsigned long long)hoff, w->a->where);
 			break;
 		}
 		if (r == 1) {
 			r = 0;
 			if (x->chain)
 				r = img_err_set(err, EINVAL, "header at offset 0x%llx%s: extended headers without a member",
-						(unsigned long long)x->first, w->where);
+						(unsigned long long)x->first, w->a->where);
 			break;
 		}
 		if (h.type == 'x' || h.type == 'g' || h.type == 'L' || h.type == 'K') {
@@ -372,9 +377,8 @@ static int find_layout(struct img_archive *a, struct img_err *err)
 	int dirs = 0;
 
 	if (c && c->kind != IMG_TAR_DIR)
-		return img_err_set(err, EINVAL, "member 'checkpoint' at offset 0x%llx%s: a %s, not a folder: the "
-				   "images must be members of the archive", (unsigned long long)c->hdr_off, a->where,
-				   kind_name(c->kind));
+		return member_err(a, "checkpoint", c->hdr_off, err, "a %s, not a folder: the images must be members "
+				  "of the archive", kind_name(c->kind));
 	if (c || img_archive_is_dir(a, "checkpoint")) {
 		a->images = "checkpoint";
 		a->layout = img_archive_find(a, "config.dump") || img_archive_find(a, "spec.dump") ? "podman"
@@ -429,9 +433,8 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 				p = q;
 				q = t;
 			}
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: a second member of that name "
-					   "(the first is at offset 0x%llx)",
-					   q->path, (unsigned long long)q->hdr_off, a->where, (unsigned long long)p->hdr_off);
+			return member_err(a, q->path, q->hdr_off, err, "a second member of that name (the first is "
+					  "at offset 0x%llx)", (unsigned long long)p->hdr_off);
 		}
 	}
 	for (size_t i = 0; i < a->n; i++) {
@@ -446,18 +449,15 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 			buf[n] = 0;
 			t = img_archive_find(a, buf);
 			if (t && t->kind != IMG_TAR_DIR)
-				return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: lies under '%s', a %s "
-						   "(at offset 0x%llx)",
-						   m->path, (unsigned long long)m->hdr_off, a->where, buf, kind_name(t->kind),
-						   (unsigned long long)t->hdr_off);
+				return member_err(a, m->path, m->hdr_off, err, "lies under '%s', a %s (at offset 0x%llx)",
+						  buf, kind_name(t->kind), (unsigned long long)t->hdr_off);
 		}
 		if (m->kind != IMG_TAR_HARDLINK)
 			continue;
 		t = img_archive_find(a, m->link);
 		if (!t || t >= m || t->kind == IMG_TAR_DIR || t->kind == IMG_TAR_SYMLINK)
-			return img_err_set(err, EINVAL, "member '%s' at offset 0x%llx%s: hardlink to '%s', which is not "
-					   "an earlier file of the archive",
-					   m->path, (unsigned long long)m->hdr_off, a->where, m->link);
+			return member_err(a, m->path, m->hdr_off, err, "hardlink to '%s', which is not an earlier "
+					  "file of the archive", m->link);
 		m->size = t->size;
 		m->data_off = t->data_off;
 	}
@@ -521,7 +521,6 @@ int img_archive_open(const char *path, struct img_archive **out, struct img_err 
 		r = img_gz_open(a->file, &a->gz, err);
 		a->where = " of the uncompressed tar";
 	}
-	w.where = a->where;
 	/* a plain tar: the walk touches headers only, so no read-ahead of the data between them */
 	if (!r && !a->gz && a->file->how == IMG_SRC_MMAP)
 		madvise((void *)a->file->data, a->file->size, MADV_RANDOM);
