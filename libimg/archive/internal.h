@@ -55,7 +55,7 @@ struct img_archive {
 	struct img_tar_member *m;   /* in archive order */
 	size_t n, cap;
 	uint32_t *byname;           /* member indexes sorted by path */
-	struct img_src **cache;     /* tar.gz: small members once inflated */
+	struct img_src **cache;     /* tar.gz: small members kept inflated, by index */
 	uint64_t cached;            /* bytes in the cache */
 	struct img_arena names;
 	uint64_t tar_size;

@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-#define CACHE_MAX ((uint64_t)64 << 20) /* tar.gz: small members kept once inflated, in all */
+#define CACHE_MAX ((uint64_t)32 << 20) /* tar.gz: small members kept inflated, in all */
 
 struct walk {
 	struct img_archive *a;
@@ -33,6 +33,29 @@ static int IMG_PRINTF(5, 6) member_err(const struct img_archive *a, const char *
 	va_end(ap);
 	return img_err_set(err, EINVAL, "member '%.300s' at offset 0x%llx%s: %s", name, (unsigned long long)off,
 			   a->where, msg);
+}
+
+/* Keep the inflated data of member i of a tar.gz, when the cache has room: later reads cost nothing. */
+static struct img_src *cache_put(struct img_archive *a, size_t i, const uint8_t *p, size_t n)
+{
+	const struct img_tar_member *m = &a->m[i];
+	char *name = img_malloc(strlen(a->path) + strlen(m->path) + 2);
+	uint8_t *copy = img_malloc(n ? n : 1);
+	struct img_src *s = NULL;
+
+	if (name && copy) {
+		sprintf(name, "%s:%s", a->path, m->path);
+		memcpy(copy, p, n);
+		s = img_src_heap(copy, n, name);
+		copy = NULL;
+	}
+	img_free(copy);
+	img_free(name);
+	if (s && a->cached + n <= CACHE_MAX) {
+		a->cache[i] = img_src_ref(s);
+		a->cached += n;
+	}
+	return s;
 }
 
 /* The next n bytes of the tar stream; *got < n at its end. */
@@ -176,10 +199,16 @@ static int add_member(struct walk *w, const struct img_tar_hdr *h, const char *n
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		struct img_tar_member *nm = img_realloc(a->m, cap * sizeof(*nm));
+		struct img_src **nc = nm && a->gz ? img_realloc(a->cache, cap * sizeof(*nc)) : NULL;
 
-		if (!nm)
+		if (nm)
+			a->m = nm;
+		if (!nm || (a->gz && !nc))
 			return img_err_set(err, ENOMEM, "out of memory");
-		a->m = nm;
+		if (nc) {
+			memset(nc + a->cap, 0, (cap - a->cap) * sizeof(*nc));
+			a->cache = nc;
+		}
 		a->cap = cap;
 	}
 	m = &a->m[a->n];
@@ -267,6 +296,7 @@ static int walk_tar(struct walk *w, struct img_err *err)
 	for (;;) {
 		uint64_t hoff = w->pos, size;
 		struct img_tar_hdr h;
+		const struct img_tar_member *m;
 		const char *name, *link;
 		const uint8_t *b;
 		size_t got;
@@ -312,8 +342,21 @@ static int walk_tar(struct walk *w, struct img_err *err)
 		if (x->chain)
 			hoff = x->first;
 		r = add_member(w, &h, name, link, size, hoff, &skip, err);
-		if (!r)
-			r = walk_skip(w, size + pad512(size), skip ? name : w->a->m[w->a->n - 1].path, hoff, err);
+		if (r)
+			break;
+		m = skip ? NULL : &w->a->m[w->a->n - 1];
+		/* a small member of a tar.gz is inflated now anyway: keep it while the cache has room */
+		if (m && w->a->gz && m->kind == IMG_TAR_REG && size <= IMG_ARCHIVE_INMEM &&
+		    w->a->cached + size <= CACHE_MAX) {
+			r = walk_get(w, (size_t)size, &b, &got, err);
+			if (!r && got < size)
+				r = member_err(w->a, m->path, hoff, err, "truncated: the archive ends inside its data");
+			if (!r && !cache_put(w->a, w->a->n - 1, b, got))
+				r = img_err_set(err, ENOMEM, "out of memory");
+			if (!r)
+				r = walk_skip(w, pad512(size), m->path, hoff, err);
+		} else
+			r = walk_skip(w, size + pad512(size), m ? m->path : name, hoff, err);
 		if (r)
 			break;
 		memset(&x->pax, 0, sizeof(x->pax));
@@ -674,7 +717,7 @@ int img_archive_src(struct img_archive *a, const struct img_tar_member *m, struc
 				window_release(&(struct img_src){ .priv = w });
 		}
 	} else {
-		void *p = img_malloc(m->size ? m->size : 1);
+		uint8_t *p = img_malloc(m->size ? m->size : 1);
 
 		if (p && (r = img_archive_read(a, m, 0, p, m->size, err))) {
 			img_free(p);
@@ -682,15 +725,8 @@ int img_archive_src(struct img_archive *a, const struct img_tar_member *m, struc
 			return r;
 		}
 		if (p)
-			s = img_src_heap(p, m->size, name);
-		if (s && a->cached + m->size <= CACHE_MAX) {
-			if (!a->cache)
-				a->cache = img_calloc(a->n, sizeof(*a->cache));
-			if (a->cache) {
-				a->cache[i] = img_src_ref(s);
-				a->cached += m->size;
-			}
-		}
+			s = cache_put(a, i, p, m->size);
+		img_free(p);
 	}
 	img_free(name);
 	if (!s)
