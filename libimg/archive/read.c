@@ -351,8 +351,13 @@ static int walk_tar(struct walk *w, struct img_err *err)
 			r = walk_get(w, (size_t)size, &b, &got, err);
 			if (!r && got < size)
 				r = member_err(w->a, m->path, hoff, err, "truncated: the archive ends inside its data");
-			if (!r && !cache_put(w->a, w->a->n - 1, b, got))
-				r = img_err_set(err, ENOMEM, "out of memory");
+			if (!r) {
+				struct img_src *c = cache_put(w->a, w->a->n - 1, b, got);
+
+				if (!c)
+					r = img_err_set(err, ENOMEM, "out of memory");
+				img_src_unref(c);
+			}
 			if (!r)
 				r = walk_skip(w, pad512(size), m->path, hoff, err);
 		} else
