@@ -6,11 +6,16 @@
  * the compressed offset, the bits left over in the byte before it, and the
  * 32 KiB window inflate needs to go on from there (zlib's zran method).  A
  * read then starts at the last point before the offset, so it inflates at
- * most one span more than it returns.  Points are at least 1 MiB apart; when
+ * most a span and a deflate block more than it returns (zlib's blocks inflate
+ * to 4 MiB at most; a block has no limit in the format, so a hand-made one
+ * costs more time, never more memory).  Points are at least 1 MiB apart; when
  * there are more than IMG_GZ_POINTS of them every other one is dropped and
  * the span doubles, so the index never holds more than 16 MiB of windows
  * whatever the size of the archive.  One cursor follows the reads, so reading
  * on from where the last read stopped inflates nothing twice.
+ *
+ * Windows are kept whole rather than compressed: 16 MiB is the price of a
+ * read that costs one inflate of about a span, without a second codec.
  *
  * Streams of several gzip members (pigz, bgzip, cat a.gz b.gz) work; a point
  * at the start of a member needs no window.
