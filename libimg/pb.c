@@ -704,6 +704,66 @@ int img_msg_set_str(struct img_arena *a, struct img_msg *m, const char *name, co
 	return img_msg_set_bytes(a, m, name, s, strlen(s));
 }
 
+/* One more value of a repeated field, after the ones it has. */
+static struct img_fval *add_one(struct img_arena *a, struct img_msg *m, const char *name, int want_bytes, int *r)
+{
+	const struct img_fielddesc *fd = need_field(m, name);
+	struct img_fval *f;
+
+	*r = -ENOENT;
+	if (!fd)
+		return NULL;
+	*r = -EINVAL;
+	if (fd->label != IMG_L_REPEATED || fd->type == IMG_T_MESSAGE ||
+	    want_bytes != (fd->type == IMG_T_STRING || fd->type == IMG_T_BYTES))
+		return NULL;
+	*r = -ENOMEM;
+	f = insert(a, m, fd);
+	if (f)
+		*r = 0;
+	return f;
+}
+
+int img_msg_add_u64(struct img_arena *a, struct img_msg *m, const char *name, uint64_t v)
+{
+	int r;
+	struct img_fval *f = add_one(a, m, name, 0, &r);
+
+	if (f)
+		f->v.u = value_wire(m->desc->fields[f->fi].type, v);
+	return r;
+}
+
+int img_msg_add_i64(struct img_arena *a, struct img_msg *m, const char *name, int64_t v)
+{
+	return img_msg_add_u64(a, m, name, (uint64_t)v);
+}
+
+int img_msg_add_bytes(struct img_arena *a, struct img_msg *m, const char *name, const void *p, size_t n)
+{
+	void *copy;
+	int r;
+
+	if (n > UINT32_MAX)
+		return -EFBIG;
+	copy = img_arena_alloc(a, n ? n : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, p, n);
+	struct img_fval *f = add_one(a, m, name, 1, &r);
+
+	if (f) {
+		f->v.b.p = copy;
+		f->v.b.len = (uint32_t)n;
+	}
+	return r;
+}
+
+int img_msg_add_str(struct img_arena *a, struct img_msg *m, const char *name, const char *s)
+{
+	return img_msg_add_bytes(a, m, name, s, strlen(s));
+}
+
 struct img_msg *img_msg_set_msg(struct img_arena *a, struct img_msg *m, const char *name)
 {
 	const struct img_fielddesc *fd = need_field(m, name);

@@ -73,7 +73,16 @@ int img_msg_set_u64(struct img_arena *a, struct img_msg *m, const char *name, ui
 int img_msg_set_i64(struct img_arena *a, struct img_msg *m, const char *name, int64_t v);
 int img_msg_set_bytes(struct img_arena *a, struct img_msg *m, const char *name, const void *p, size_t n);
 int img_msg_set_str(struct img_arena *a, struct img_msg *m, const char *name, const char *s);
+/*
+ * A message field: the one there is (made dirty), or a new one.  For a
+ * repeated field it always adds one more, after those there are.
+ */
 struct img_msg *img_msg_set_msg(struct img_arena *a, struct img_msg *m, const char *name);
+/* One more value of a repeated scalar or string field, after those there are. */
+int img_msg_add_u64(struct img_arena *a, struct img_msg *m, const char *name, uint64_t v);
+int img_msg_add_i64(struct img_arena *a, struct img_msg *m, const char *name, int64_t v);
+int img_msg_add_bytes(struct img_arena *a, struct img_msg *m, const char *name, const void *p, size_t n);
+int img_msg_add_str(struct img_arena *a, struct img_msg *m, const char *name, const char *s);
 /* Remove every occurrence of a field. */
 int img_msg_del(struct img_msg *m, const char *name);
 /* Deep copy (into arena a). */
