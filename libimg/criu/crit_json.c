@@ -915,13 +915,16 @@ static int field_from_json(struct jctx *c, struct img_msg *m, const struct img_f
 	return 0;
 }
 
+/*
+ * Fields go in number order, the order CRIU's writer (protobuf-c) uses, known
+ * and unknown alike: an unknown field (an enum value the schema lacks, a field
+ * of a newer CRIU) goes back where it was.  Ties keep their order.
+ */
 static int cmp_fval(const void *a, const void *b)
 {
 	const struct img_fval *x = a, *y = b;
-	/* unknown fields go last; known ones by number; ties keep their order (see below) */
-	uint64_t kx = x->fi == IMG_FI_UNKNOWN ? UINT64_MAX : x->num, ky = y->fi == IMG_FI_UNKNOWN ? UINT64_MAX : y->num;
 
-	return kx < ky ? -1 : kx > ky;
+	return x->num < y->num ? -1 : x->num > y->num;
 }
 
 static void stable_sort(struct img_fval *f, uint32_t n)
@@ -970,6 +973,15 @@ static int unknown_from_json(struct jctx *c, struct img_msg *m, const struct img
 	return 0;
 }
 
+/* A field is there when it is known, or kept unknown (a required enum with a value the enum lacks). */
+static int has_field(const struct img_msg *m, uint32_t num)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->f[i].num == num)
+			return 1;
+	return 0;
+}
+
 static struct img_msg *msg_from_json(struct jctx *c, const struct img_msgdesc *d, const struct img_jv *o,
 				     const char *path)
 {
@@ -1009,7 +1021,7 @@ static struct img_msg *msg_from_json(struct jctx *c, const struct img_msgdesc *d
 	stable_sort(m->f, m->n);
 	m->flags |= IMG_MSG_SORTED;
 	for (uint32_t i = 0; i < d->nfields; i++)
-		if (d->fields[i].label == IMG_L_REQUIRED && !img_msg_get_num(m, d->fields[i].num)) {
+		if (d->fields[i].label == IMG_L_REQUIRED && !has_field(m, d->fields[i].num)) {
 			jfail(c->err, path, o, "required field '%s' of %s is missing", d->fields[i].name, d->name);
 			return NULL;
 		}
