@@ -693,10 +693,15 @@ void img_jw_null(struct img_jw *w)
 	img_out_puts(w->o, "null");
 }
 
-/* Python's repr of a float: the shortest text that reads back the same. */
+/*
+ * Python's repr of a float: the shortest digits that read back the same,
+ * written plainly for exponents -4..15 and as d.ddde+XX otherwise.
+ */
 void img_jw_real(struct img_jw *w, double v)
 {
-	char b[40];
+	char e[40], digits[24], b[64];
+	int prec, exp, nd = 0, o = 0;
+	const char *p;
 
 	item(w);
 	if (isnan(v)) {
@@ -707,13 +712,43 @@ void img_jw_real(struct img_jw *w, double v)
 		img_out_puts(w->o, v < 0 ? "-Infinity" : "Infinity");
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(b, sizeof(b), "%.*g", prec, v);
-		if (strtod(b, NULL) == v)
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+		if (strtod(e, NULL) == v)
 			break;
 	}
-	if (!strpbrk(b, ".eni"))
-		strcat(b, ".0");
+	p = e;
+	if (*p == '-')
+		b[o++] = *p++;
+	for (; *p && *p != 'e'; p++)
+		if (*p != '.')
+			digits[nd++] = *p;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	exp = atoi(p + 1);
+	if (exp >= -4 && exp < 16) {
+		if (exp < 0) {
+			o += snprintf(b + o, sizeof(b) - (size_t)o, "0.%.*s%.*s", -exp - 1, "0000", nd, digits);
+		} else {
+			for (int i = 0; i <= exp; i++)
+				b[o++] = i < nd ? digits[i] : '0';
+			b[o++] = '.';
+			if (nd > exp + 1)
+				for (int i = exp + 1; i < nd; i++)
+					b[o++] = digits[i];
+			else
+				b[o++] = '0';
+			b[o] = 0;
+		}
+	} else {
+		b[o++] = digits[0];
+		if (nd > 1) {
+			b[o++] = '.';
+			for (int i = 1; i < nd; i++)
+				b[o++] = digits[i];
+		}
+		snprintf(b + o, sizeof(b) - (size_t)o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	}
 	img_out_puts(w->o, b);
 }
 
