@@ -93,6 +93,22 @@ static int split(char *line, char **tok, int max)
 	return n;
 }
 
+/* The next line of text, cut at its newline (empty lines too: line numbers count them). */
+static char *next_line(char **rest)
+{
+	char *line = *rest, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = 0;
+		*rest = nl + 1;
+	} else
+		*rest = line + strlen(line);
+	return line;
+}
+
 static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -211,7 +227,7 @@ static int parse_schema_text(struct builder *b, const char *file, char *text)
 	unsigned ln = 0;
 	char *line, *save = NULL;
 
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (save = text; (line = next_line(&save));) {
 		char *t[16];
 		int indented = line[0] == ' ' || line[0] == '\t';
 		int nt;
@@ -269,7 +285,7 @@ static int parse_maps_text(struct builder *b, const char *file, char *text)
 	char *line, *save = NULL;
 	unsigned ln = 0;
 
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (save = text; (line = next_line(&save));) {
 		int indented = line[0] == ' ' || line[0] == '\t';
 		char *t[4];
 		int nt;
@@ -309,7 +325,7 @@ static int parse_kinds_text(struct builder *b, const char *file, char *text, uin
 	char *line, *save = NULL;
 	unsigned ln = 0;
 
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (save = text; (line = next_line(&save));) {
 		struct raw_kind *rk;
 		char *t[10];
 		uint64_t v;
