@@ -424,9 +424,13 @@ static int finish(struct builder *b, struct img_schema *s)
 	struct img_map *maps;
 	struct img_kind *kinds;
 
-	qsort(b->msgs, b->nmsgs, sizeof(*b->msgs), cmp_msg);
-	qsort(b->enums, b->nenums, sizeof(*b->enums), cmp_enum);
-	qsort(b->maps, b->nmaps, sizeof(*b->maps), cmp_map);
+	/* a folder may have none of some (no maps.tab): qsort takes no NULL array */
+	if (b->nmsgs)
+		qsort(b->msgs, b->nmsgs, sizeof(*b->msgs), cmp_msg);
+	if (b->nenums)
+		qsort(b->enums, b->nenums, sizeof(*b->enums), cmp_enum);
+	if (b->nmaps)
+		qsort(b->maps, b->nmaps, sizeof(*b->maps), cmp_map);
 	msgs = img_arena_zalloc(b->a, (b->nmsgs + 1) * sizeof(*msgs));
 	enums = img_arena_zalloc(b->a, (b->nenums + 1) * sizeof(*enums));
 	maps = img_arena_zalloc(b->a, (b->nmaps + 1) * sizeof(*maps));
