@@ -323,7 +323,8 @@ int img_entry_set_extra(struct img_image *img, struct img_entry *e, const void *
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, p, n);
+	if (n) /* an empty payload may come as NULL */
+		memcpy(c, p, n);
 	e->extra = c;
 	e->extra_len = n;
 	e->has_extra = 1;
