@@ -36,7 +36,7 @@ static int json_round_trip(const char *msg, const uint8_t *p, size_t n, int pret
 	m = v ? img_msg_from_json(&a, d, v, "entry", &e) : NULL;
 	if (!m || img_pb_encode(m, &bin))
 		goto out;
-	ok = bin.len == n && !memcmp(bin.data, p, n);
+	ok = unit_same(bin.data, bin.len, p, n);
 out:
 	img_buf_free(&text);
 	img_buf_free(&bin);

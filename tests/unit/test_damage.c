@@ -51,7 +51,7 @@ static void try_bytes(const char *name, const uint8_t *p, size_t n, int json, st
 		struct img_buf b;
 
 		img_buf_init(&b);
-		if (img_image_write(img, &b, &e) || b.len != n || memcmp(b.data, p, n)) {
+		if (img_image_write(img, &b, &e) || !unit_same(b.data, b.len, p, n)) {
 			t->bad++;
 			fprintf(stderr, "\n  %s (%zu bytes): read, but does not encode back the same (%zu bytes)\n", name,
 				n, b.len);

@@ -76,7 +76,7 @@ static void round_trip(int x, const struct img_msg *m, const void *p, size_t n, 
 		fprintf(stderr, "\n  %s: got %s, want %s\n", img_extra_name(x), got, json);
 	CU_ASSERT_STRING_EQUAL(got, json);
 	CU_ASSERT_EQUAL_FATAL(from_json(x, m, json, &b, &e), 0);
-	CU_ASSERT(b.len == n && !memcmp(b.data, p, n));
+	CU_ASSERT(unit_same(b.data, b.len, p, n));
 	img_buf_free(&b);
 }
 

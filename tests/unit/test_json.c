@@ -244,7 +244,7 @@ static void test_base64_lines(void)
 		img_out_flush(&o);
 		CU_ASSERT_EQUAL(b.len, strlen(b64_cases[c].b64));
 		CU_ASSERT_EQUAL(b.len, img_b64_encode_lines_len(n));
-		CU_ASSERT(b.len == strlen(b64_cases[c].b64) && !memcmp(b.data, b64_cases[c].b64, b.len));
+		CU_ASSERT(unit_same(b.data, b.len, b64_cases[c].b64, strlen(b64_cases[c].b64)));
 		CU_ASSERT_EQUAL(img_b64_decode((const char *)b.data, b.len, back), (long)n);
 		CU_ASSERT(!memcmp(back, data, n));
 		img_buf_free(&b);
@@ -310,13 +310,13 @@ static void test_quoted_printable(void)
 		img_buf_init(&b);
 		img_buf_init(&back);
 		CU_ASSERT_EQUAL(img_qp_encode(&b, (const uint8_t *)qp_cases[c].in, qp_cases[c].n), 0);
-		if (b.len != strlen(qp_cases[c].qp) || memcmp(b.data, qp_cases[c].qp, b.len))
+		if (!unit_same(b.data, b.len, qp_cases[c].qp, strlen(qp_cases[c].qp)))
 			fprintf(stderr, "\n  quoted-printable case %zu: got '%.*s', Python gives '%s'\n", c, (int)b.len,
 				(char *)b.data, qp_cases[c].qp);
-		CU_ASSERT(b.len == strlen(qp_cases[c].qp) && !memcmp(b.data, qp_cases[c].qp, b.len));
+		CU_ASSERT(unit_same(b.data, b.len, qp_cases[c].qp, strlen(qp_cases[c].qp)));
 		CU_ASSERT_EQUAL(img_qp_decode(&back, (const char *)b.data, b.len), 0);
 		if (qp_cases[c].reversible)
-			CU_ASSERT(back.len == qp_cases[c].n && !memcmp(back.data, qp_cases[c].in, back.len));
+			CU_ASSERT(unit_same(back.data, back.len, qp_cases[c].in, qp_cases[c].n));
 		img_buf_free(&b);
 		img_buf_free(&back);
 	}

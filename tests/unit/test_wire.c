@@ -68,7 +68,7 @@ static int same_after_recode(const void *p, size_t n)
 		return 0;
 	img_buf_init(&b);
 	img_msg_touch(m); /* encode field by field, not by copying the raw bytes */
-	same = !img_pb_encode(m, &b) && b.len == n && !memcmp(b.data, p, n);
+	same = !img_pb_encode(m, &b) && unit_same(b.data, b.len, p, n);
 	img_buf_free(&b);
 	return same;
 }

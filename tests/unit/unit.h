@@ -11,6 +11,7 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <string.h>
 
 struct unit_suite {
 	const char *name;
@@ -30,6 +31,12 @@ void unit_register(struct unit_suite *s);
 	{                                                                                   \
 		unit_register(&UNIT_CAT(unit_suite_, __LINE__));                            \
 	}
+
+/* Two byte strings are the same (an empty one may have a NULL pointer). */
+static inline int unit_same(const void *a, size_t an, const void *b, size_t bn)
+{
+	return an == bn && (!an || !memcmp(a, b, an));
+}
 
 /* The corpus folder (CR_CORPUS or ../shared/corpus), or NULL when there is none. */
 const char *unit_corpus(void);
