@@ -44,9 +44,10 @@ while read -r img; do
 			fail "encode of ${j#"$TESTDATA"/} is not $rel: $(head -c 300 "$T/err")"
 		pass
 	done
-	# and straight from the decoder, through a pipe (not the pre-0.5 pages-N.img:
-	# they share the pagemap's magic, and only a name tells them apart)
-	case $rel in */pages-*) continue;; esac
+	# and straight from the decoder, through a pipe, where no file name helps:
+	# the sets without head magics and with unknown fields (not the pre-0.5
+	# pages-N.img: they share the pagemap's magic, and only a name tells them apart)
+	case $rel in */pages-*) continue;; v1/*|odd/*) ;; *) continue;; esac
 	"$INSPECT" decode --pretty < "$img" | "$CONVERT" encode > "$T/pipe.img" && cmp -s "$T/pipe.img" "$img" ||
 		fail "decode --pretty | encode is not $rel"
 done < <(find "$IMAGES" -type f | LC_ALL=C sort)
