@@ -674,22 +674,33 @@ int img_msg_set_i64(struct img_arena *a, struct img_msg *m, const char *name, in
 	return img_msg_set_u64(a, m, name, (uint64_t)v);
 }
 
+/* A copy of n bytes in the arena (p may be NULL when n is 0). */
+static int copy_bytes(struct img_arena *a, const void *p, size_t n, void **out)
+{
+	if (n > UINT32_MAX)
+		return -EFBIG;
+	*out = img_arena_alloc(a, n ? n : 1);
+	if (!*out)
+		return -ENOMEM;
+	if (n)
+		memcpy(*out, p, n);
+	return 0;
+}
+
 int img_msg_set_bytes(struct img_arena *a, struct img_msg *m, const char *name, const void *p, size_t n)
 {
 	const struct img_fielddesc *fd = need_field(m, name);
 	struct img_fval *f;
 	void *copy;
+	int r;
 
 	if (!fd)
 		return -ENOENT;
 	if (fd->type != IMG_T_STRING && fd->type != IMG_T_BYTES)
 		return -EINVAL;
-	if (n > UINT32_MAX)
-		return -EFBIG;
-	copy = img_arena_alloc(a, n ? n : 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, p, n);
+	r = copy_bytes(a, p, n, &copy);
+	if (r)
+		return r;
 	del_num(m, fd->num);
 	f = insert(a, m, fd);
 	if (!f)
@@ -742,14 +753,10 @@ int img_msg_add_i64(struct img_arena *a, struct img_msg *m, const char *name, in
 int img_msg_add_bytes(struct img_arena *a, struct img_msg *m, const char *name, const void *p, size_t n)
 {
 	void *copy;
-	int r;
+	int r = copy_bytes(a, p, n, &copy);
 
-	if (n > UINT32_MAX)
-		return -EFBIG;
-	copy = img_arena_alloc(a, n ? n : 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, p, n);
+	if (r)
+		return r;
 	struct img_fval *f = add_one(a, m, name, 1, &r);
 
 	if (f) {
