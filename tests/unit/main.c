@@ -7,6 +7,19 @@
 #include "unit.h"
 
 static struct unit_suite *suites;
+struct img_arena unit_arena;
+
+int unit_arena_setup(void)
+{
+	img_arena_init(&unit_arena);
+	return 0;
+}
+
+int unit_arena_teardown(void)
+{
+	img_arena_free(&unit_arena);
+	return 0;
+}
 static char skipped[4096];
 
 void unit_register(struct unit_suite *s)

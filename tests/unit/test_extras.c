@@ -11,19 +11,7 @@
 
 #define S img_schema_builtin()
 
-static struct img_arena A;
-
-static int setup(void)
-{
-	img_arena_init(&A);
-	return 0;
-}
-
-static int teardown(void)
-{
-	img_arena_free(&A);
-	return 0;
-}
+#define A unit_arena
 
 static struct img_msg *msg(const char *name)
 {
@@ -265,4 +253,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-UNIT_SUITE("extra payloads", setup, teardown, tests)
+UNIT_SUITE("extra payloads", unit_arena_setup, unit_arena_teardown, tests)

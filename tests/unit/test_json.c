@@ -13,20 +13,8 @@
 #include "libimg.h"
 #include "unit.h"
 
-static struct img_arena A;
+#define A unit_arena
 static struct img_err E;
-
-static int setup(void)
-{
-	img_arena_init(&A);
-	return 0;
-}
-
-static int teardown(void)
-{
-	img_arena_free(&A);
-	return 0;
-}
 
 static struct img_jv *parse(const char *s)
 {
@@ -336,4 +324,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-UNIT_SUITE("json and text codecs", setup, teardown, tests)
+UNIT_SUITE("json and text codecs", unit_arena_setup, unit_arena_teardown, tests)

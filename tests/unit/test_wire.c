@@ -36,20 +36,8 @@ static const struct img_fielddesc t_fields[] = {
 };
 static const struct img_msgdesc t_desc = { "t", sizeof(t_fields) / sizeof(t_fields[0]), t_fields };
 
-static struct img_arena A;
+#define A unit_arena
 static struct img_err E;
-
-static int setup(void)
-{
-	img_arena_init(&A);
-	return 0;
-}
-
-static int teardown(void)
-{
-	img_arena_free(&A);
-	return 0;
-}
 
 static struct img_msg *dec(const void *p, size_t n)
 {
@@ -439,4 +427,4 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-UNIT_SUITE("wire codec", setup, teardown, tests)
+UNIT_SUITE("wire codec", unit_arena_setup, unit_arena_teardown, tests)

@@ -13,6 +13,8 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include "img/base.h"
+
 struct unit_suite {
 	const char *name;
 	CU_InitializeFunc init;
@@ -31,6 +33,11 @@ void unit_register(struct unit_suite *s);
 	{                                                                                   \
 		unit_register(&UNIT_CAT(unit_suite_, __LINE__));                            \
 	}
+
+/* An arena for a suite's test data: set up and freed around the suite. */
+extern struct img_arena unit_arena;
+int unit_arena_setup(void);
+int unit_arena_teardown(void);
 
 /* Two byte strings are the same (an empty one may have a NULL pointer). */
 static inline int unit_same(const void *a, size_t an, const void *b, size_t bn)
