@@ -305,23 +305,10 @@ static void apparmor(void)
 
 static void binfmt_misc(void)
 {
-	struct img_msg *m;
-
 	gen_image("BINFMT_MISC");
-	m = gen_entry();
-	set_s(m, "name", "qemu-aarch64");
-	set_b(m, "enabled", 1);
-	set_s(m, "interpreter", "/usr/bin/qemu-aarch64-static");
-	set_s(m, "flags", "OCF");
-	set_s(m, "magic", "7f454c460201010000000000000000000200b700");
-	set_s(m, "mask", "ffffffffffffff00fffffffffffffffffeffffff");
-	set_i(m, "offset", 0);
-	m = gen_entry();
-	set_s(m, "name", "python-zipapp");
-	set_b(m, "enabled", 0);
-	set_s(m, "interpreter", "/usr/bin/python3");
-	set_s(m, "flags", "");
-	set_s(m, "extension", "pyz");
+	fill_binfmt(gen_entry(), "qemu-aarch64", 1, "/usr/bin/qemu-aarch64-static", "OCF",
+		    "7f454c460201010000000000000000000200b700", "ffffffffffffff00fffffffffffffffffeffffff", NULL);
+	fill_binfmt(gen_entry(), "python-zipapp", 0, "/usr/bin/python3", "", NULL, NULL, "pyz");
 	gen_write("binfmt-misc.img");
 }
 
@@ -425,11 +412,7 @@ static void files(void)
 
 	gen_image("FDINFO");
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		m = gen_entry();
-		set_u(m, "id", 30 + (uint32_t)i);
-		set_u(m, "flags", i == 11 ? 1 : 0); /* FD_CLOEXEC on the BPF map */
-		set_e(m, "type", fds[i].type);
-		set_u(m, "fd", fds[i].fd);
+		fill_fdinfo(gen_entry(), 30 + (uint32_t)i, i == 11, fds[i].type, fds[i].fd); /* FD_CLOEXEC: the BPF map */
 	}
 	gen_write("fdinfo-1.img");
 }

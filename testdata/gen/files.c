@@ -7,6 +7,33 @@
 
 #include "gen.h"
 
+/* one fd of the task's table: the file's id, FD_CLOEXEC, the file type */
+struct img_msg *fill_fdinfo(struct img_msg *m, uint32_t id, uint32_t flags, const char *type, uint32_t fd)
+{
+	set_u(m, "id", id);
+	set_u(m, "flags", flags);
+	set_e(m, "type", type);
+	set_u(m, "fd", fd);
+	return m;
+}
+
+/* binfmt_misc: an entry matched by magic (with mask) or by extension (magic NULL) */
+void fill_binfmt(struct img_msg *m, const char *name, int enabled, const char *interpreter, const char *flags,
+		 const char *magic, const char *mask, const char *extension)
+{
+	set_s(m, "name", name);
+	set_b(m, "enabled", enabled);
+	set_s(m, "interpreter", interpreter);
+	set_s(m, "flags", flags);
+	if (magic) {
+		set_s(m, "magic", magic);
+		if (mask)
+			set_s(m, "mask", mask);
+		set_i(m, "offset", 0);
+	} else
+		set_s(m, "extension", extension);
+}
+
 void fill_reg(struct img_msg *m, uint32_t id, const char *name, uint32_t flags, uint64_t pos, uint64_t size)
 {
 	set_u(m, "id", id);

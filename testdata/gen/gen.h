@@ -104,6 +104,9 @@ void fill_sigaction(struct img_msg *sa, int sig);
 void fill_creds(struct img_msg *c, uint32_t uid);
 
 /* File payloads (files.c): for per-type images and for files.img. */
+struct img_msg *fill_fdinfo(struct img_msg *m, uint32_t id, uint32_t flags, const char *type, uint32_t fd);
+void fill_binfmt(struct img_msg *m, const char *name, int enabled, const char *interpreter, const char *flags,
+		 const char *magic, const char *mask, const char *extension);
 void fill_reg(struct img_msg *m, uint32_t id, const char *name, uint32_t flags, uint64_t pos, uint64_t size);
 void fill_pipe(struct img_msg *m, uint32_t id, uint32_t pipe_id, uint32_t flags);
 void fill_fifo(struct img_msg *m, uint32_t id, uint32_t pipe_id, uint32_t regf_id);

@@ -38,12 +38,7 @@ static void fdinfo(void)
 {
 	gen_image("FDINFO");
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		struct img_msg *m = gen_entry();
-
-		set_u(m, "id", fds[i].id);
-		set_u(m, "flags", fds[i].fd > 2 ? 1 : 0); /* FD_CLOEXEC */
-		set_e(m, "type", fds[i].type);
-		set_u(m, "fd", fds[i].fd);
+		fill_fdinfo(gen_entry(), fds[i].id, fds[i].fd > 2, fds[i].type, fds[i].fd); /* FD_CLOEXEC */
 	}
 	gen_write("fdinfo-1.img");
 }
@@ -205,16 +200,8 @@ void write_sigacts(uint32_t pid, int head)
 /* until CRIU 2.7: binfmt_misc entries by the superblock's device */
 static void binfmt_old(void)
 {
-	struct img_msg *m;
-
 	gen_image("BINFMT_MISC_OLD");
-	m = gen_entry();
-	set_s(m, "name", "jar");
-	set_b(m, "enabled", 1);
-	set_s(m, "interpreter", "/usr/bin/jexec");
-	set_s(m, "flags", "");
-	set_s(m, "magic", "504b0304");
-	set_i(m, "offset", 0);
+	fill_binfmt(gen_entry(), "jar", 1, "/usr/bin/jexec", "", "504b0304", NULL, NULL);
 	gen_write("binfmt-misc-27.img");
 }
 

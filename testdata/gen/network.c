@@ -60,6 +60,19 @@ static void netns(void)
 	gen_write("netns-3.img");
 }
 
+static struct img_msg *netdev_entry(const char *type, uint32_t ifindex, uint32_t mtu, uint32_t flags,
+				    const char *name)
+{
+	struct img_msg *m = gen_entry();
+
+	set_e(m, "type", type);
+	set_u(m, "ifindex", ifindex);
+	set_u(m, "mtu", mtu);
+	set_u(m, "flags", flags);
+	set_s(m, "name", name);
+	return m;
+}
+
 static void netdev(void)
 {
 	static const uint8_t mac[6] = { 0x1e, 0x2d, 0x3e, 0x4f, 0x5a, 0x6b }, mac2[6] = { 0x02, 0x42, 0xac, 0x11,
@@ -67,31 +80,18 @@ static void netdev(void)
 	struct img_msg *m, *t;
 
 	gen_image("NETDEV");
-	m = gen_entry();
-	set_e(m, "type", "LOOPBACK");
-	set_u(m, "ifindex", 1);
-	set_u(m, "mtu", 65536);
-	set_u(m, "flags", 0x49); /* IFF_UP | IFF_LOOPBACK | IFF_RUNNING */
-	set_s(m, "name", "lo");
+	m = netdev_entry("LOOPBACK", 1, 65536, 0x49, "lo"); /* IFF_UP | IFF_LOOPBACK | IFF_RUNNING */
 	devconf(m, "conf4", "conf6", 0);
 
-	m = gen_entry();
-	set_e(m, "type", "VETH");
-	set_u(m, "ifindex", 2);
-	set_u(m, "mtu", 1500);
-	set_u(m, "flags", 0x11043); /* IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP */
-	set_s(m, "name", "eth0");
+	/* IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP */
+	m = netdev_entry("VETH", 2, 1500, 0x11043, "eth0");
 	set_bytes(m, "address", mac, 6);
 	devconf(m, "conf4", "conf6", 0);
 	set_u(m, "peer_ifindex", 7);
 	set_u(m, "peer_nsid", 0);
 
-	m = gen_entry();
-	set_e(m, "type", "TUN");
-	set_u(m, "ifindex", 3);
-	set_u(m, "mtu", 1500);
-	set_u(m, "flags", 0x1091); /* IFF_UP | IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST */
-	set_s(m, "name", "tun0");
+	/* IFF_UP | IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST */
+	m = netdev_entry("TUN", 3, 1500, 0x1091, "tun0");
 	t = sub(m, "tun");
 	set_u(t, "flags", 0x1001); /* IFF_TUN | IFF_NO_PI */
 	set_i(t, "owner", -1);
@@ -99,12 +99,7 @@ static void netdev(void)
 	set_u(t, "vnethdr", 10);
 	set_u(t, "sndbuf", 2147483647);
 
-	m = gen_entry();
-	set_e(m, "type", "MACVLAN");
-	set_u(m, "ifindex", 4);
-	set_u(m, "mtu", 1500);
-	set_u(m, "flags", 0x1003);
-	set_s(m, "name", "mv0");
+	m = netdev_entry("MACVLAN", 4, 1500, 0x1003, "mv0");
 	set_bytes(m, "address", mac2, 6);
 	t = sub(m, "macvlan");
 	set_u(t, "mode", 4); /* MACVLAN_MODE_BRIDGE */
@@ -112,12 +107,7 @@ static void netdev(void)
 	set_u(m, "master", 2);
 
 	/* a 6rd tunnel: the addresses are IPv4 words, the prefix an IPv6 one */
-	m = gen_entry();
-	set_e(m, "type", "SIT");
-	set_u(m, "ifindex", 5);
-	set_u(m, "mtu", 1480);
-	set_u(m, "flags", 0x91);
-	set_s(m, "name", "sit1");
+	m = netdev_entry("SIT", 5, 1480, 0x91, "sit1");
 	t = sub(m, "sit");
 	set_u(t, "link", 2);
 	add_ip(t, "local", "192.0.2.10");

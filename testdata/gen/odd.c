@@ -68,17 +68,8 @@ static void unknown_fields(void)
 
 	/* an fd of a type the enum lacks, between known fields, and a new field at the end */
 	gen_image_schema(next, "FDINFO");
-	m = gen_entry();
-	set_u(m, "id", 1);
-	set_u(m, "flags", 0);
-	set_e(m, "type", "REG");
-	set_u(m, "fd", 0);
-	m = gen_entry();
-	set_u(m, "id", 2);
-	set_u(m, "flags", 1);
-	set_e(m, "type", "IO_URING");
-	set_u(m, "fd", 3);
-	set_u(m, "pidfs_ino", 0x1000000000000007ull);
+	fill_fdinfo(gen_entry(), 1, 0, "REG", 0);
+	set_u(fill_fdinfo(gen_entry(), 2, 1, "IO_URING", 3), "pidfs_ino", 0x1000000000000007ull);
 	gen_write("fdinfo-1.img");
 
 	/* a known entry with unknown fields nested two deep, and an entry of an unknown type */

@@ -105,13 +105,8 @@ static void files(void)
 
 	gen_image("FDINFO");
 	gen_no_head();
-	for (uint32_t fd = 0; fd < 5; fd++) {
-		m = gen_entry();
-		set_u(m, "id", fd < 3 ? 1 : fd - 1);
-		set_u(m, "flags", 0);
-		set_e(m, "type", fd < 3 ? "REG" : "PIPE");
-		set_u(m, "fd", fd);
-	}
+	for (uint32_t fd = 0; fd < 5; fd++)
+		fill_fdinfo(gen_entry(), fd < 3 ? 1 : fd - 1, 0, fd < 3 ? "REG" : "PIPE", fd);
 	gen_write("fdinfo-1.img");
 	gen_image("REG_FILES");
 	gen_no_head();
