@@ -224,6 +224,8 @@ static void ipc_shm_inline(void)
 		set_u(d, "mode", 0600);
 		set_u(d, "id", (uint32_t)i * 32768);
 		set_u(m, "size", sizes[i]);
+		if (i == 2)
+			set_b(m, "in_pagemaps", 0); /* said, but false: the bytes still follow */
 		memset(buf, 0, sizeof(buf));
 		for (size_t k = 0; k < sizes[i]; k++)
 			buf[k] = (uint8_t)("segment-"[k % 8] + i);
