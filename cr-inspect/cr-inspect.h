@@ -6,6 +6,8 @@
 #include "img/check.h"
 #include "img/image.h"
 #include "img/profile.h"
+#include "img/mem.h"
+#include "img/model.h"
 
 int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
@@ -19,5 +21,42 @@ int cli_color(void);
 int cli_load_target(struct img_cli *c, const char *target, struct img_profile **p);
 int cli_check_root(struct img_cli *c, const char *root);
 void cli_print_findings(struct img_out *o, const struct img_findings *f, int color);
+int cmd_x(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_ps(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_threads(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_maps(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_fds(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_env(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_cmdline(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_auxv(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_mem(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_search(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+
+/* Shared by the explorer commands (ckpt.c). */
+struct out {
+	struct img_out o;
+	struct img_jw w;
+	int json;
+};
+void out_begin(struct img_cli *c, struct out *o);
+int out_end(struct img_cli *c, struct out *o);
+void jw_hex(struct img_jw *w, const char *key, uint64_t v);
+const char *prot_str(uint32_t prot, char buf[4]);
+
+int open_ckpt(struct img_cli *c, const char *path, struct img_ckpt **ck);
+int parse_pid(struct img_cli *c, const struct img_cmd *cmd, const char *s, uint32_t *pid);
+int find_task(struct img_cli *c, struct img_ckpt *ck, uint32_t pid, const struct img_task **t);
+/* Returns 0, -1 after --help, or an exit status after an error. */
+int parse_explorer(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv, const char *shortopts,
+		   const struct option *longopts, int (*opt_fn)(void *arg, int opt, const char *val), void *arg,
+		   char **pos, int minpos, int maxpos, int *npos);
+
+/* A string from a task's memory (argv, environment), NUL separated; tasks.c. */
+int read_strings(struct img_ckpt *ck, const struct img_task *t, uint64_t start, uint64_t end, struct img_buf *b,
+		 struct img_err *err);
+/* A file described in one line ("/path", "pipe[123] 22 bytes unread", "TCP 127.0.0.1:47001 LISTEN"); files.c. */
+void describe_file(const struct img_file *f, struct img_buf *b);
 
 #endif

@@ -33,6 +33,9 @@ static const struct img_cmd commands[] = {
 	  "      --root DIR       with CKPT: look up files under DIR for the checks (default: /)\n"
 	  "      --target PROFILE with CKPT: check against this machine profile\n"
 	  "  -C, --context N      show N log lines around an unknown error (default: 3)\n" },
+	{ "x", cmd_x, "x CKPT ps|fds|mems|rss|sk",
+	  "explore a checkpoint as crit x does: process tree, files, mappings, resident pages, sockets",
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -235,6 +235,21 @@ int img_src_load(struct img_src *s, size_t max, struct img_err *err)
 	return 0;
 }
 
+void img_src_release(struct img_src *s, const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, e = a + n, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	/* only a read-only file mapping may be dropped: heap memory would be lost */
+	while (s && s->how == IMG_SRC_BORROW)
+		s = s->owner;
+	if (!s || s->how != IMG_SRC_MMAP || a < (uintptr_t)s->data || e > (uintptr_t)s->data + s->size)
+		return;
+	a = (a + pg - 1) & ~(pg - 1);
+	e &= ~(pg - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 void img_src_unref(struct img_src *s)
 {
 	if (!s || --s->refs > 0)

@@ -60,6 +60,12 @@ int img_src_load(struct img_src *s, size_t max, struct img_err *err);
  * its image folder).  A path that exists is always the file itself.
  */
 int img_src_open_spec(const char *spec, struct img_src **out, struct img_err *err);
+/*
+ * The bytes [p, p+n) of a mapped source are not needed for now: the pages
+ * wholly inside leave this process's resident memory and are read again from
+ * the file if touched.  Does nothing for sources held in memory.
+ */
+void img_src_release(struct img_src *s, const void *p, size_t n);
 
 /*
  * An image folder: a directory, or a container checkpoint archive read in

@@ -1,0 +1,303 @@
+/*
+ * Memory search: literal and hex patterns with memmem over the mapped pages,
+ * POSIX regular expressions over windows that overlap by the longest match.
+ * Data comes in pieces (runs); a match may span adjacent pieces, so the tail
+ * of each piece is carried over and searched together with the next one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "img/mem.h"
+
+/* How much of a piece is searched before it is released from memory. */
+#define WINDOW ((size_t)4 << 20)
+#define MAX_PATTERN 65536
+
+struct img_search {
+	struct img_search_opts o;
+	uint8_t *bytes;          /* literal and hex */
+	size_t len;
+	regex_t re;
+	int have_re;
+	size_t overlap;          /* bytes a match may reach past a piece's end */
+};
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int parse_hex(const char *p, uint8_t *out, size_t *n, struct img_err *err)
+{
+	size_t k = 0;
+	int hi = -1;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (; *p; p++) {
+		int v;
+
+		if (isspace((unsigned char)*p) || *p == ':')
+			continue;
+		v = hexval((unsigned char)*p);
+		if (v < 0)
+			return img_err_set(err, EINVAL, "'%c' is not a hex digit", *p);
+		if (hi < 0) {
+			hi = v;
+		} else {
+			out[k++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	if (hi >= 0)
+		return img_err_set(err, EINVAL, "odd number of hex digits");
+	*n = k;
+	return 0;
+}
+
+int img_search_new(const char *pattern, const struct img_search_opts *o, struct img_search **out,
+		   struct img_err *err)
+{
+	struct img_search *s = img_calloc(1, sizeof(*s));
+	size_t plen = strlen(pattern);
+	int r = 0;
+
+	*out = NULL;
+	if (!s)
+		return img_err_set(err, ENOMEM, "out of memory");
+	s->o = *o;
+	if (!s->o.max_len)
+		s->o.max_len = 4096;
+	if (!plen)
+		r = img_err_set(err, EINVAL, "empty pattern");
+	else if (plen > MAX_PATTERN)
+		r = img_err_set(err, EINVAL, "pattern longer than %d bytes", MAX_PATTERN);
+	else if (o->kind == IMG_SEARCH_REGEX) {
+		int rc = regcomp(&s->re, pattern, REG_EXTENDED | (o->icase ? REG_ICASE : 0));
+
+		if (rc) {
+			char msg[256];
+
+			regerror(rc, &s->re, msg, sizeof(msg));
+			r = img_err_set(err, EINVAL, "bad regular expression: %s", msg);
+		} else {
+			s->have_re = 1;
+			s->overlap = s->o.max_len;
+		}
+	} else {
+		s->bytes = img_malloc(plen);
+		if (!s->bytes)
+			r = img_err_set(err, ENOMEM, "out of memory");
+		else if (o->kind == IMG_SEARCH_HEX)
+			r = parse_hex(pattern, s->bytes, &s->len, err);
+		else {
+			memcpy(s->bytes, pattern, plen);
+			s->len = plen;
+		}
+		if (!r && !s->len)
+			r = img_err_set(err, EINVAL, "empty pattern");
+		s->overlap = s->len - 1;
+	}
+	if (r) {
+		img_search_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void img_search_free(struct img_search *s)
+{
+	if (!s)
+		return;
+	if (s->have_re)
+		regfree(&s->re);
+	img_free(s->bytes);
+	img_free(s);
+}
+
+const uint8_t *img_search_bytes(const struct img_search *s, size_t *len)
+{
+	*len = s->len;
+	return s->bytes;
+}
+
+struct scan {
+	struct img_search *s;
+	struct img_mem *m;
+	int (*fn)(void *, const struct img_match *);
+	void *arg;
+	int stop;
+	/* the tail of the data before the current piece, when it ends where the piece starts */
+	uint8_t *carry;
+	size_t ncarry;
+	uint64_t carry_end;
+	int carry_state;
+	/* the junction: carry + the head of the next piece */
+	uint8_t *junc;
+};
+
+static int report(struct scan *sc, uint64_t addr, size_t len, int state)
+{
+	struct img_match mt = {
+		.task = img_mem_task(sc->m),
+		.vma = img_mm_find(img_mem_task(sc->m)->mm, addr),
+		.addr = addr,
+		.len = len,
+		.state = state,
+	};
+
+	sc->stop = sc->fn(sc->arg, &mt);
+	return sc->stop;
+}
+
+/*
+ * Find matches in p[0, n) that start before `until` and end after `after`;
+ * addresses are base + offset.
+ */
+static int find(struct scan *sc, const uint8_t *p, size_t n, size_t until, size_t after, uint64_t base, int state)
+{
+	struct img_search *s = sc->s;
+
+	if (!s->have_re) {
+		const uint8_t *q = p, *end = p + n;
+
+		while ((size_t)(end - q) >= s->len) {
+			const uint8_t *h = memmem(q, (size_t)(end - q), s->bytes, s->len);
+			size_t off;
+
+			if (!h)
+				break;
+			off = (size_t)(h - p);
+			if (off >= until)
+				break;
+			if (off + s->len > after && report(sc, base + off, s->len, state))
+				return 1;
+			q = h + 1;
+		}
+		return 0;
+	}
+	regmatch_t rm;
+	size_t pos = 0;
+
+	while (pos < n && pos < until) {
+		rm.rm_so = (regoff_t)pos;
+		rm.rm_eo = (regoff_t)n;
+		if (regexec(&s->re, (const char *)p, 1, &rm, REG_STARTEND | (pos ? REG_NOTBOL : 0)))
+			break;
+		if ((size_t)rm.rm_so >= until)
+			break;
+		if ((size_t)rm.rm_eo > after && rm.rm_eo > rm.rm_so &&
+		    report(sc, base + (uint64_t)rm.rm_so, (size_t)(rm.rm_eo - rm.rm_so), state))
+			return 1;
+		pos = rm.rm_eo > rm.rm_so ? (size_t)rm.rm_eo : (size_t)rm.rm_so + 1;
+	}
+	return 0;
+}
+
+/* One piece of contiguous data at addr. */
+static int piece(struct scan *sc, const struct img_mem_run *run)
+{
+	size_t n = (size_t)(run->end - run->start), ov = sc->s->overlap;
+	const uint8_t *p = run->data;
+
+	/* matches that start in the carried tail and run into this piece */
+	if (sc->ncarry && sc->carry_end == run->start) {
+		size_t head = n < ov ? n : ov;
+
+		memcpy(sc->junc, sc->carry, sc->ncarry);
+		memcpy(sc->junc + sc->ncarry, p, head);
+		if (find(sc, sc->junc, sc->ncarry + head, sc->ncarry, sc->ncarry, sc->carry_end - sc->ncarry,
+			 sc->carry_state))
+			return 1;
+	}
+	for (size_t w = 0; w < n; w += WINDOW) {
+		size_t wl = n - w > WINDOW + ov ? WINDOW + ov : n - w;
+		struct img_mem_run part = *run;
+
+		if (find(sc, p + w, wl, n - w > WINDOW ? WINDOW : n - w, 0, run->start + w, run->state))
+			return 1;
+		part.start = run->start + w;
+		part.end = part.start + (n - w > WINDOW ? WINDOW : n - w);
+		part.data = p + w;
+		img_mem_release(sc->m, &part);
+	}
+	/* keep the last ov bytes of the data so far */
+	if (ov) {
+		if (sc->carry_end != run->start)
+			sc->ncarry = 0;
+		if (n >= ov) {
+			memcpy(sc->carry, p + n - ov, ov);
+			sc->ncarry = ov;
+		} else {
+			size_t keep = sc->ncarry + n > ov ? ov - n : sc->ncarry;
+
+			memmove(sc->carry, sc->carry + sc->ncarry - keep, keep);
+			memcpy(sc->carry + keep, p, n);
+			sc->ncarry = keep + n;
+		}
+		sc->carry_end = run->end;
+		sc->carry_state = run->state;
+	}
+	return 0;
+}
+
+static int vma_wanted(const struct img_search_opts *o, const struct img_vma *v)
+{
+	if (o->vma_kinds && !(o->vma_kinds & (1u << v->kind)))
+		return 0;
+	if ((v->prot & o->prot_need) != o->prot_need)
+		return 0;
+	if (v->end <= o->start || (o->end && v->start >= o->end))
+		return 0;
+	return 1;
+}
+
+int img_search_mem(struct img_search *s, struct img_mem *m, int (*fn)(void *arg, const struct img_match *match),
+		   void *arg, struct img_err *err)
+{
+	const struct img_mm *mm = img_mem_task(m)->mm;
+	struct scan sc = { .s = s, .m = m, .fn = fn, .arg = arg };
+	int r = 0;
+
+	if (!mm)
+		return 0;
+	if (s->overlap) {
+		sc.carry = img_malloc(s->overlap);
+		sc.junc = img_malloc(2 * s->overlap);
+		if (!sc.carry || !sc.junc) {
+			r = img_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < mm->nvmas && !r && !sc.stop; i++) {
+		const struct img_vma *v = &mm->vmas[i];
+		uint64_t a = v->start > s->o.start ? v->start : s->o.start;
+		uint64_t end = s->o.end && s->o.end < v->end ? s->o.end : v->end;
+
+		if (!vma_wanted(&s->o, v))
+			continue;
+		while (a < end && !sc.stop) {
+			struct img_mem_run run;
+
+			r = img_mem_run(m, a, end, &run, err);
+			if (r)
+				break;
+			if (run.data) {
+				if (piece(&sc, &run))
+					break;
+			} else {
+				sc.ncarry = 0;
+			}
+			a = run.end;
+		}
+	}
+out:
+	img_free(sc.carry);
+	img_free(sc.junc);
+	return r ? r : sc.stop;
+}
