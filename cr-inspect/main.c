@@ -36,6 +36,55 @@ static const struct img_cmd commands[] = {
 	{ "x", cmd_x, "x CKPT ps|fds|mems|rss|sk",
 	  "explore a checkpoint as crit x does: process tree, files, mappings, resident pages, sockets",
 	  NULL },
+	{ "summary", cmd_summary, "summary CKPT",
+	  "what a checkpoint holds: tasks with command lines and environment, files, sockets, mounts, namespaces, statistics, sizes, container metadata",
+	  NULL },
+	{ "ps", cmd_ps, "ps CKPT [--pid P]",
+	  "list the tasks: pids, state, threads, command line",
+	  "      --pid P          only task P\n" },
+	{ "tree", cmd_ps, "tree CKPT [--pid P]",
+	  "show the process tree",
+	  "      --pid P          the subtree of task P\n" },
+	{ "threads", cmd_threads, "threads CKPT [--pid P]",
+	  "show each thread: registers, signal masks, credentials, seccomp; and the signal handlers",
+	  "      --pid P          only task P\n" },
+	{ "maps", cmd_maps, "maps CKPT [--pid P] [--root DIR]",
+	  "show the mappings as /proc/PID/maps does, with how many pages the image holds",
+	  "      --pid P          only task P\n"
+	  "      --root DIR       count file-backed pages readable from the files under DIR\n" },
+	{ "fds", cmd_fds, "fds CKPT [--pid P]",
+	  "show the open files of each task",
+	  "      --pid P          only task P\n" },
+	{ "sockets", cmd_sockets, "sockets CKPT [--pid P]",
+	  "show sockets and pipes, with the data queued in them and the tasks that hold them",
+	  "      --pid P          only those task P holds\n" },
+	{ "env", cmd_env, "env CKPT [--pid P]",
+	  "print the environment of the tasks, read from their memory",
+	  "      --pid P          only task P\n" },
+	{ "cmdline", cmd_cmdline, "cmdline CKPT [--pid P]",
+	  "print the command line of the tasks, read from their memory",
+	  "      --pid P          only task P\n" },
+	{ "auxv", cmd_auxv, "auxv CKPT [--pid P]",
+	  "print the auxiliary vector of the tasks",
+	  "      --pid P          only task P\n" },
+	{ "mem", cmd_mem, "mem read CKPT --pid P ADDR [LEN] [-o FILE] | mem dump CKPT [--pid P] -o DIR",
+	  "read a task's memory as a hex dump or raw bytes, or dump every mapping to a file",
+	  "      --pid P          the task (mem read: required; mem dump: default all, into DIR/PID/)\n"
+	  "  -o, --output PATH    read: write the raw bytes to FILE; dump: the folder\n"
+	  "      --root DIR       read file-backed pages the image lacks from the files under DIR\n" },
+	{ "search", cmd_search, "search CKPT PATTERN [--regex|--hex] [-C N] [--pid P] [--vma KINDS] [--prot rwx] [--addr A-B]",
+	  "find a string, bytes or a regular expression in the tasks' memory",
+	  "      --regex          PATTERN is a POSIX extended regular expression\n"
+	  "  -x, --hex            PATTERN is hex bytes (\"de ad be ef\")\n"
+	  "  -i, --ignore-case    with --regex: ignore case\n"
+	  "  -C, --context N      show N bytes around each match (default 16)\n"
+	  "      --max-len N      with --regex: the longest match looked for (default 4k)\n"
+	  "      --pid P          only task P\n"
+	  "      --vma KINDS      only mappings of these kinds: heap,stack,anon,file,shared,vdso,vvar,vsyscall,other\n"
+	  "      --prot rwx       only mappings with these permissions\n"
+	  "      --addr A-B       only addresses from A to B\n"
+	  "      --count          print the number of matches only\n"
+	  "      --root DIR       also search file-backed pages in the files under DIR\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
