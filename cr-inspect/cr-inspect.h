@@ -53,8 +53,8 @@ int parse_explorer(struct img_cli *c, const struct img_cmd *cmd, int argc, char 
 		   const struct option *longopts, int (*opt_fn)(void *arg, int opt, const char *val), void *arg,
 		   char **pos, int minpos, int maxpos, int *npos);
 
-/* A string from a task's memory (argv, environment), NUL separated; tasks.c. */
-int read_strings(struct img_ckpt *ck, const struct img_task *t, uint64_t start, uint64_t end, struct img_buf *b,
+/* The command line or environment of a task (IMG_STRINGS_*), NUL separated; tasks.c. */
+int read_strings(struct img_ckpt *ck, const struct img_task *t, int which, struct img_buf *b, int *live,
 		 struct img_err *err);
 /* A file described in one line ("/path", "pipe[123] 22 bytes unread", "TCP 127.0.0.1:47001 LISTEN"); files.c. */
 void describe_file(const struct img_file *f, struct img_buf *b);

@@ -130,15 +130,15 @@ static void container(struct img_ckpt *ck, struct out *o)
 		img_jw_obj_end(&o->w);
 }
 
-static void strings_list(struct img_ckpt *ck, struct out *o, const struct img_task *t, uint64_t start,
-			 uint64_t end, const char *key, const char *indent, int join)
+static void strings_list(struct img_ckpt *ck, struct out *o, const struct img_task *t, int which,
+			 const char *key, const char *indent, int join)
 {
 	struct img_buf b;
 	size_t pos = 0;
 	int first = 1;
 
 	img_buf_init(&b);
-	if (read_strings(ck, t, start, end, &b, NULL))
+	if (read_strings(ck, t, which, &b, NULL, NULL))
 		b.len = 0;
 	if (o->json) {
 		img_jw_key(&o->w, key);
@@ -182,11 +182,11 @@ static void task_tree(struct img_ckpt *ck, struct out *o, const struct img_task 
 			       st ? st : "unknown", t->nthreads, t->nthreads == 1 ? "" : "s", ind);
 	}
 	if (t->mm) {
-		strings_list(ck, o, t, t->mm->arg_start, t->mm->arg_end, "cmdline", "", 1);
+		strings_list(ck, o, t, IMG_STRINGS_ARGV, "cmdline", "", 1);
 		if (!o->json)
 			img_out_printf(&o->o, "\n%s    environment:\n", ind);
 		snprintf(ind + strlen(ind), sizeof(ind) - strlen(ind), "      ");
-		strings_list(ck, o, t, t->mm->env_start, t->mm->env_end, "environment", ind, 0);
+		strings_list(ck, o, t, IMG_STRINGS_ENV, "environment", ind, 0);
 		ind[strlen(ind) - 6] = 0;
 	} else if (!o->json) {
 		img_out_putc(&o->o, '\n');

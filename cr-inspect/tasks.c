@@ -4,30 +4,19 @@
 
 #include "cr-inspect.h"
 
-/* argv and the environment are small; a larger range is a damaged mm */
-#define MAX_STRINGS ((uint64_t)16 << 20)
-
-int read_strings(struct img_ckpt *ck, const struct img_task *t, uint64_t start, uint64_t end, struct img_buf *b,
+int read_strings(struct img_ckpt *ck, const struct img_task *t, int which, struct img_buf *b, int *live,
 		 struct img_err *err)
 {
 	struct img_mem *m;
 	int r;
 
 	b->len = 0;
-	if (end <= start)
-		return 0;
-	if (end - start > MAX_STRINGS)
-		end = start + MAX_STRINGS;
+	if (live)
+		*live = 0;
 	r = img_mem_open(ck, t, 0, &m, err);
 	if (r)
 		return r;
-	r = img_buf_reserve(b, (size_t)(end - start) + 1);
-	if (!r)
-		r = img_mem_read(m, start, b->data, (size_t)(end - start), NULL, err);
-	if (!r) {
-		b->len = (size_t)(end - start);
-		b->data[b->len] = 0;
-	}
+	r = img_mem_strings(m, which, b, live, err);
 	img_mem_close(m);
 	return r;
 }
@@ -106,7 +95,7 @@ static void cmdline_str(struct img_ckpt *ck, const struct img_task *t, struct im
 
 	img_buf_init(&b);
 	out->len = 0;
-	if (t->mm && !read_strings(ck, t, t->mm->arg_start, t->mm->arg_end, &b, &e))
+	if (t->mm && !read_strings(ck, t, IMG_STRINGS_ARGV, &b, NULL, &e))
 		while ((s = next_string(&b, &pos, &len))) {
 			if (out->len)
 				img_buf_addc(out, ' ');
@@ -236,7 +225,7 @@ static void sig_name(int sig, char *buf, size_t len)
 
 static void sigset_text(struct img_out *o, uint64_t set)
 {
-	char name[16];
+	char name[32];
 	int any = 0;
 
 	img_out_printf(o, "0x%llx", (unsigned long long)set);
@@ -253,7 +242,7 @@ static void sigset_text(struct img_out *o, uint64_t set)
 
 static void sigset_json(struct img_jw *w, const char *key, uint64_t set)
 {
-	char name[16];
+	char name[32];
 
 	img_jw_key(w, key);
 	img_jw_arr_begin(w);
@@ -312,7 +301,7 @@ static void reg_json(void *arg, const char *name, uint64_t v)
 static void threads_task(struct out *o, const struct img_task *t)
 {
 	const char *st = img_task_state_name(t->state);
-	char name[16];
+	char name[32];
 
 	if (o->json) {
 		img_jw_obj_begin(&o->w);
@@ -329,7 +318,7 @@ static void threads_task(struct out *o, const struct img_task *t)
 
 		if (h <= 1)
 			continue; /* SIG_DFL, SIG_IGN */
-		sig_name((int)i + 1, name, sizeof(name));
+		sig_name(img_sigaction_signo(i), name, sizeof(name));
 		if (o->json)
 			jw_hex(&o->w, name, h);
 		else
@@ -438,8 +427,7 @@ static int strings_cmd(struct img_cli *c, const struct img_cmd *cmd, int argc, c
 
 		if (!t->mm)
 			continue;
-		r = read_strings(ck, t, env ? t->mm->env_start : t->mm->arg_start, env ? t->mm->env_end : t->mm->arg_end,
-				 &b, &e);
+		r = read_strings(ck, t, env ? IMG_STRINGS_ENV : IMG_STRINGS_ARGV, &b, NULL, &e);
 		if (r) {
 			r = img_cli_fail(c, "read the memory of", &e);
 			break;

@@ -174,6 +174,17 @@ const char *img_task_state_name(uint32_t state)
 	return NULL;
 }
 
+int img_sigaction_signo(size_t i)
+{
+	int sig = (int)i + 1;
+
+	if (sig >= 9)  /* SIGKILL */
+		sig++;
+	if (sig >= 19) /* SIGSTOP */
+		sig++;
+	return sig;
+}
+
 /* Threads: where each architecture keeps its registers (core_entry field, pc and sp names). */
 static const struct arch {
 	uint32_t mtype;

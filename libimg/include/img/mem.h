@@ -83,6 +83,17 @@ int img_mem_count(struct img_mem *m, uint64_t start, uint64_t end, uint64_t coun
 void img_mem_release(struct img_mem *m, const struct img_mem_run *run);
 
 /*
+ * The command line or the environment of the task, as NUL-separated strings.
+ * IMG_STRINGS_ARGV and IMG_STRINGS_ENV_BLOCK read the blocks exec set up
+ * (/proc/PID/cmdline and /proc/PID/environ).  IMG_STRINGS_ENV gives the
+ * environment the process had at the checkpoint: when it called setenv(),
+ * glibc's environment array in writable memory (an array of pointers to
+ * KEY=VALUE strings that starts with the block's first one), and *live is set.
+ */
+enum { IMG_STRINGS_ARGV, IMG_STRINGS_ENV_BLOCK, IMG_STRINGS_ENV };
+int img_mem_strings(struct img_mem *m, int which, struct img_buf *out, int *live, struct img_err *err);
+
+/*
  * Search.  Literal and hex patterns use a memmem-class scan over the mapped
  * pages; regular expressions are POSIX extended (regcomp) over chunks that
  * overlap by max_len bytes.  Matches that span two runs (adjacent pages kept

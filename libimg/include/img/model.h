@@ -165,7 +165,7 @@ struct img_task {
 	size_t nfds;
 	const struct img_file *cwd, *root; /* or NULL */
 	uint32_t umask;
-	/* sigactions[i] is signal i+1; rlimits[i] is resource i (from core, or the legacy images) */
+	/* sigactions in CRIU's order (see img_sigaction_signo); rlimits[i] is resource i (core or legacy images) */
 	const struct img_msg *const *sigactions;
 	size_t nsigactions;
 	const struct img_msg *const *rlimits;
@@ -179,6 +179,9 @@ struct img_task {
 	const struct img_msg *ids;      /* task_kobj_ids_entry */
 	const struct img_msg *fs;       /* fs_entry, or NULL */
 };
+
+/* The signal number of t->sigactions[i]: CRIU saves signals 1..64 without SIGKILL and SIGSTOP. */
+int img_sigaction_signo(size_t i);
 
 /* Tasks in pstree order (a parent before its children). */
 const struct img_task *const *img_ckpt_tasks(const struct img_ckpt *ck, size_t *n);
