@@ -73,12 +73,12 @@ static void msg_fields(struct out *o, const struct img_msg *m, const char *inden
 		img_out_putc(&o->o, '\n');
 }
 
-static void section(struct out *o, const char *name)
+static void section(struct out *o, const char *key, const char *title)
 {
 	if (o->json)
-		img_jw_key(&o->w, name);
+		img_jw_key(&o->w, key);
 	else
-		img_out_printf(&o->o, "\n%s\n", name);
+		img_out_printf(&o->o, "\n%s\n", title);
 }
 
 static void container(struct img_ckpt *ck, struct out *o)
@@ -96,7 +96,7 @@ static void container(struct img_ckpt *ck, struct out *o)
 		img_arena_init(&a);
 		v = img_json_parse(&a, (const char *)src->data, src->size, NULL);
 		if (!any) {
-			section(o, "container");
+			section(o, "container", "container");
 			if (o->json)
 				img_jw_obj_begin(&o->w);
 			any = 1;
@@ -243,7 +243,7 @@ static void sockets(struct img_ckpt *ck, struct out *o)
 
 	img_buf_init(&b);
 	files = img_ckpt_files(ck, &nf);
-	section(o, "sockets and pipes");
+	section(o, "sockets", "sockets and pipes");
 	if (o->json)
 		img_jw_arr_begin(&o->w);
 	for (size_t i = 0; i < nf; i++) {
@@ -268,7 +268,7 @@ static void namespaces(struct img_ckpt *ck, struct out *o)
 	size_t n;
 
 	ns = img_ckpt_namespaces(ck, &n);
-	section(o, "namespaces");
+	section(o, "namespaces", "namespaces");
 	if (o->json)
 		img_jw_arr_begin(&o->w);
 	for (size_t i = 0; i < n; i++) {
@@ -316,7 +316,7 @@ static void mounts(struct img_ckpt *ck, struct out *o)
 		if (!nm)
 			continue;
 		if (!any) {
-			section(o, "mounts");
+			section(o, "mounts", "mounts");
 			if (o->json)
 				img_jw_arr_begin(&o->w);
 			any = 1;
@@ -400,7 +400,7 @@ int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	container(ck, &o);
 	stats = img_ckpt_stats(ck, "dump");
 	if (stats) {
-		section(&o, "dump statistics (times in microseconds)");
+		section(&o, "stats", "dump statistics (times in microseconds)");
 		if (o.json)
 			img_jw_obj_begin(&o.w);
 		msg_fields(&o, stats, "  ");
@@ -408,7 +408,7 @@ int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 			img_jw_obj_end(&o.w);
 	}
 	roots = img_ckpt_roots(ck, &nroots);
-	section(&o, "processes");
+	section(&o, "processes", "processes");
 	if (o.json)
 		img_jw_arr_begin(&o.w);
 	for (size_t i = 0; i < nroots; i++)
@@ -422,7 +422,7 @@ int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	if (nprob) {
 		const struct img_err *p = img_ckpt_problems(ck, &nprob);
 
-		section(&o, "problems");
+		section(&o, "problems", "problems");
 		if (o.json)
 			img_jw_arr_begin(&o.w);
 		for (size_t i = 0; i < nprob; i++) {
