@@ -318,6 +318,21 @@ int cmd_fds(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 }
 
 /* sockets: every socket and pipe once, with the tasks and fds that hold it */
+struct user {
+	uint32_t id;
+	size_t order; /* task order, then fd order */
+	uint32_t pid, fd;
+};
+
+static int cmp_user(const void *a, const void *b)
+{
+	const struct user *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	struct pid_opts po = { c, cmd, 0, 0 };
@@ -325,9 +340,10 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	const struct img_file *const *files;
 	struct img_ckpt *ck;
 	struct img_buf b;
+	struct user *users;
 	struct out o;
 	char *pos[1];
-	size_t n, nf;
+	size_t n, nf, nu = 0;
 	int npos, r;
 
 	r = parse_explorer(c, cmd, argc, argv, "", pid_longopts, pid_opt, &po, pos, 1, 1, &npos);
@@ -350,17 +366,41 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	out_begin(c, &o);
 	if (o.json)
 		img_jw_arr_begin(&o.w);
+	for (size_t k = 0; k < n; k++)
+		nu += tasks[k]->nfds;
+	users = calloc(nu + 1, sizeof(*users));
+	if (!users) {
+		img_ckpt_close(ck);
+		return img_cli_failf(c, "out of memory");
+	}
+	nu = 0;
+	for (size_t k = 0; k < n; k++)
+		for (size_t j = 0; j < tasks[k]->nfds; j++) {
+			const struct img_file *f = tasks[k]->fds[j].file;
+
+			if (!f || (!f->sk && !f->pipe) || (po.have_pid && tasks[k]->pid != po.pid))
+				continue;
+			users[nu].id = f->id;
+			users[nu].order = nu;
+			users[nu].pid = tasks[k]->pid;
+			users[nu++].fd = tasks[k]->fds[j].fd;
+		}
+	qsort(users, nu, sizeof(*users), cmp_user);
 	for (size_t i = 0; i < nf; i++) {
 		const struct img_file *f = files[i];
-		int users = 0;
+		size_t lo = 0, hi = nu;
 
 		if (!f->sk && !f->pipe)
 			continue;
-		for (size_t k = 0; k < n; k++)
-			for (size_t j = 0; j < tasks[k]->nfds; j++)
-				if (tasks[k]->fds[j].file == f && (!po.have_pid || tasks[k]->pid == po.pid))
-					users++;
-		if (!users)
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (users[mid].id < f->id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nu || users[lo].id != f->id)
 			continue;
 		b.len = 0;
 		describe_file(f, &b);
@@ -413,19 +453,16 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		} else {
 			img_out_printf(&o.o, "%s\n   ", (const char *)b.data);
 		}
-		for (size_t k = 0; k < n; k++)
-			for (size_t j = 0; j < tasks[k]->nfds; j++) {
-				if (tasks[k]->fds[j].file != f || (po.have_pid && tasks[k]->pid != po.pid))
-					continue;
-				if (o.json) {
-					img_jw_obj_begin(&o.w);
-					img_jw_kv_u64(&o.w, "pid", tasks[k]->pid);
-					img_jw_kv_u64(&o.w, "fd", tasks[k]->fds[j].fd);
-					img_jw_obj_end(&o.w);
-				} else {
-					img_out_printf(&o.o, " pid %u fd %u", tasks[k]->pid, tasks[k]->fds[j].fd);
-				}
+		for (size_t k = lo; k < nu && users[k].id == f->id; k++) {
+			if (o.json) {
+				img_jw_obj_begin(&o.w);
+				img_jw_kv_u64(&o.w, "pid", users[k].pid);
+				img_jw_kv_u64(&o.w, "fd", users[k].fd);
+				img_jw_obj_end(&o.w);
+			} else {
+				img_out_printf(&o.o, " pid %u fd %u", users[k].pid, users[k].fd);
 			}
+		}
 		if (o.json) {
 			img_jw_arr_end(&o.w);
 			img_jw_obj_end(&o.w);
@@ -436,6 +473,7 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	if (o.json)
 		img_jw_arr_end(&o.w);
 	r = out_end(c, &o);
+	free(users);
 	img_buf_free(&b);
 	img_ckpt_close(ck);
 	return r;

@@ -262,41 +262,126 @@ static int read_files(struct img_ckpt *ck, struct flist *l, struct img_err *err)
 }
 
 /* Pipe and FIFO data: one img_pipe per pipe_id, shared by both ends. */
+static uint64_t pipe_key(const struct img_file *f)
+{
+	return ck_u64(f->msg, "pipe_id", 0);
+}
+
+static int cmp_pipe_file(const void *a, const void *b)
+{
+	uint64_t x = pipe_key(*(struct img_file *const *)a), y = pipe_key(*(struct img_file *const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_pipe_data(const void *a, const void *b)
+{
+	uint64_t x = ck_u64((*(const struct img_entry *const *)a)->msg, "pipe_id", 0);
+	uint64_t y = ck_u64((*(const struct img_entry *const *)b)->msg, "pipe_id", 0);
+
+	return x < y ? -1 : x > y;
+}
+
 static int attach_pipes(struct img_ckpt *ck, const char *image, uint32_t type, struct img_err *err)
 {
 	const struct img_image *img;
+	struct img_file **v;
+	const struct img_entry **data = NULL;
+	size_t n = 0, nd = 0, d = 0;
 	int r = ck_load(ck, image, 1, &img, err);
 
 	if (r)
 		return ck_fail(ck, r, err);
-	for (size_t i = 0; i < ck->nfiles; i++) {
-		struct img_file *f = ck->files[i];
-		struct img_pipe *p;
-		uint32_t pid;
-
-		if (f->type != type)
-			continue;
-		pid = (uint32_t)ck_u64(f->msg, "pipe_id", 0);
-		for (size_t j = 0; j < i && !f->pipe; j++)
-			if (ck->files[j]->type == type && ck->files[j]->pipe && ck->files[j]->pipe->pipe_id == pid)
-				f->pipe = ck->files[j]->pipe;
-		if (f->pipe)
-			continue;
-		p = img_arena_zalloc(&ck->arena, sizeof(*p));
-		if (!p)
-			return img_err_set(err, ENOMEM, "out of memory");
-		p->pipe_id = pid;
-		for (size_t e = 0; img && e < img->n; e++) {
-			if (ck_u64(img->e[e].msg, "pipe_id", 0) != pid)
-				continue;
-			p->bytes = ck_u64(img->e[e].msg, "bytes", 0);
-			p->size = ck_u64(img->e[e].msg, "size", 0);
-			p->data = img->e[e].extra;
-			if (p->bytes > img->e[e].extra_len)
-				p->bytes = img->e[e].extra_len;
-		}
-		f->pipe = p;
+	v = img_malloc((ck->nfiles + 1) * sizeof(*v));
+	if (img && img->n)
+		data = img_malloc(img->n * sizeof(*data));
+	if (!v || (img && img->n && !data)) {
+		img_free(v);
+		return img_err_set(err, ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < ck->nfiles; i++)
+		if (ck->files[i]->type == type)
+			v[n++] = ck->files[i];
+	for (size_t e = 0; img && e < img->n; e++)
+		data[nd++] = &img->e[e];
+	qsort(v, n, sizeof(*v), cmp_pipe_file);
+	if (nd)
+		qsort(data, nd, sizeof(*data), cmp_pipe_data);
+	for (size_t i = 0; i < n && !r; i++) {
+		uint64_t id = pipe_key(v[i]);
+		struct img_pipe *p;
+
+		if (i && pipe_key(v[i - 1]) == id) {
+			v[i]->pipe = v[i - 1]->pipe;
+			continue;
+		}
+		p = img_arena_zalloc(&ck->arena, sizeof(*p));
+		if (!p) {
+			r = img_err_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		p->pipe_id = (uint32_t)id;
+		while (d < nd && ck_u64(data[d]->msg, "pipe_id", 0) < id)
+			d++;
+		if (d < nd && ck_u64(data[d]->msg, "pipe_id", 0) == id) {
+			p->bytes = ck_u64(data[d]->msg, "bytes", 0);
+			p->size = ck_u64(data[d]->msg, "size", 0);
+			p->data = data[d]->extra;
+			if (p->bytes > data[d]->extra_len)
+				p->bytes = data[d]->extra_len;
+		}
+		v[i]->pipe = p;
+	}
+	img_free(v);
+	img_free(data);
+	return r;
+}
+
+static int cmp_sock(const void *a, const void *b)
+{
+	const struct img_file *x = *(struct img_file *const *)a, *y = *(struct img_file *const *)b;
+
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->sk->ino < y->sk->ino ? -1 : x->sk->ino > y->sk->ino;
+}
+
+/* Unix peers by inode: sockets sorted by (type, ino), then a binary search per peer. */
+static int link_peers(struct img_ckpt *ck, struct img_err *err)
+{
+	struct img_file **v = img_malloc((ck->nfiles + 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return img_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < ck->nfiles; i++)
+		if (ck->files[i]->sk)
+			v[n++] = ck->files[i];
+	qsort(v, n, sizeof(*v), cmp_sock);
+	for (size_t i = 0; i < n; i++) {
+		struct img_sock *sk = (struct img_sock *)v[i]->sk;
+		size_t lo = 0, hi = n;
+
+		if (!sk->peer_ino)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			struct img_sock key = { .ino = sk->peer_ino };
+			struct img_file kf = { .type = v[i]->type, .sk = &key };
+			const struct img_file *kp = &kf;
+			int c = cmp_sock(&v[mid], &kp);
+
+			if (!c) {
+				sk->peer = v[mid];
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	img_free(v);
 	return 0;
 }
 
@@ -321,20 +406,16 @@ static int attach_sockets(struct img_ckpt *ck, struct img_err *err)
 		sk->rqueue_packets++;
 		sk->rqueue_bytes += ck_u64(q->e[i].msg, "length", 0);
 	}
+	r = link_peers(ck, err);
+	if (r)
+		return r;
 	for (size_t i = 0; i < ck->nfiles; i++) {
 		struct img_file *f = ck->files[i];
 		struct img_sock *sk = (struct img_sock *)f->sk;
 		const struct img_image *ts;
 		char name[64];
 
-		if (!sk)
-			continue;
-		if (sk->peer_ino)
-			for (size_t j = 0; j < ck->nfiles && !sk->peer; j++)
-				if (ck->files[j]->sk && ck->files[j]->type == f->type &&
-				    ck->files[j]->sk->ino == sk->peer_ino)
-					sk->peer = ck->files[j];
-		if (f->type != 4 || sk->proto != 6)
+		if (!sk || f->type != 4 || sk->proto != 6)
 			continue;
 		snprintf(name, sizeof(name), "tcp-stream-%x.img", sk->ino);
 		r = ck_load(ck, name, 1, &ts, err);
