@@ -33,6 +33,38 @@ int find_task(struct img_cli *c, struct img_ckpt *ck, uint32_t pid, const struct
 	return 0;
 }
 
+int pid_opt(void *arg, int opt, const char *val)
+{
+	struct pid_opts *po = arg;
+
+	if (opt != 'P')
+		return 2;
+	po->have_pid = 1;
+	return parse_pid(po->c, po->cmd, val, &po->pid);
+}
+
+const struct option pid_longopts[] = {
+	{ "pid", required_argument, NULL, 'P' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int pick_tasks(struct img_cli *c, struct img_ckpt *ck, int have_pid, uint32_t pid, const struct img_task **one,
+	       const struct img_task *const **tasks, size_t *n)
+{
+	int r;
+
+	*one = NULL;
+	*tasks = img_ckpt_tasks(ck, n);
+	if (!have_pid)
+		return 0;
+	r = find_task(c, ck, pid, one);
+	if (r)
+		return r;
+	*tasks = one;
+	*n = 1;
+	return 0;
+}
+
 void out_begin(struct img_cli *c, struct out *o)
 {
 	img_out_fd(&o->o, STDOUT_FILENO);

@@ -48,6 +48,18 @@ const char *prot_str(uint32_t prot, char buf[4]);
 int open_ckpt(struct img_cli *c, const char *path, struct img_ckpt **ck);
 int parse_pid(struct img_cli *c, const struct img_cmd *cmd, const char *s, uint32_t *pid);
 int find_task(struct img_cli *c, struct img_ckpt *ck, uint32_t pid, const struct img_task **t);
+/* The tasks a command works on: all, or the one --pid names (*one holds it).  0 or an exit status. */
+int pick_tasks(struct img_cli *c, struct img_ckpt *ck, int have_pid, uint32_t pid, const struct img_task **one,
+	       const struct img_task *const **tasks, size_t *n);
+/* --pid P, for commands that take only that */
+struct pid_opts {
+	struct img_cli *c;
+	const struct img_cmd *cmd;
+	uint32_t pid;
+	int have_pid;
+};
+int pid_opt(void *arg, int opt, const char *val);
+extern const struct option pid_longopts[];
 /* Returns 0, -1 after --help, or an exit status after an error. */
 int parse_explorer(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv, const char *shortopts,
 		   const struct option *longopts, int (*opt_fn)(void *arg, int opt, const char *val), void *arg,

@@ -201,28 +201,6 @@ static int cmp_fdp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct pid_opts {
-	struct img_cli *c;
-	const struct img_cmd *cmd;
-	uint32_t pid;
-	int have_pid;
-};
-
-static int pid_opt(void *arg, int opt, const char *val)
-{
-	struct pid_opts *po = arg;
-
-	if (opt != 'P')
-		return 2;
-	po->have_pid = 1;
-	return parse_pid(po->c, po->cmd, val, &po->pid);
-}
-
-static const struct option pid_longopts[] = {
-	{ "pid", required_argument, NULL, 'P' },
-	{ NULL, 0, NULL, 0 },
-};
-
 static void fd_row(struct out *o, const char *fd, const char *type, const char *desc, const struct img_file *f)
 {
 	if (o->json) {
@@ -261,14 +239,9 @@ int cmd_fds(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 	r = open_ckpt(c, pos[0], &ck);
 	if (r)
 		return r;
-	tasks = img_ckpt_tasks(ck, &n);
-	if (po.have_pid && (r = find_task(c, ck, po.pid, &one))) {
+	if ((r = pick_tasks(c, ck, po.have_pid, po.pid, &one, &tasks, &n))) {
 		img_ckpt_close(ck);
 		return r;
-	}
-	if (one) {
-		tasks = &one;
-		n = 1;
 	}
 	img_buf_init(&b);
 	out_begin(c, &o);
@@ -336,7 +309,7 @@ static int cmp_user(const void *a, const void *b)
 int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	struct pid_opts po = { c, cmd, 0, 0 };
-	const struct img_task *const *tasks;
+	const struct img_task *const *tasks, *one;
 	const struct img_file *const *files;
 	struct img_ckpt *ck;
 	struct img_buf b;
@@ -352,15 +325,10 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	r = open_ckpt(c, pos[0], &ck);
 	if (r)
 		return r;
-	if (po.have_pid) {
-		const struct img_task *t;
-
-		if ((r = find_task(c, ck, po.pid, &t))) {
-			img_ckpt_close(ck);
-			return r;
-		}
+	if ((r = pick_tasks(c, ck, po.have_pid, po.pid, &one, &tasks, &n))) {
+		img_ckpt_close(ck);
+		return r;
 	}
-	tasks = img_ckpt_tasks(ck, &n);
 	files = img_ckpt_files(ck, &nf);
 	img_buf_init(&b);
 	out_begin(c, &o);
@@ -378,7 +346,7 @@ int cmd_sockets(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		for (size_t j = 0; j < tasks[k]->nfds; j++) {
 			const struct img_file *f = tasks[k]->fds[j].file;
 
-			if (!f || (!f->sk && !f->pipe) || (po.have_pid && tasks[k]->pid != po.pid))
+			if (!f || (!f->sk && !f->pipe))
 				continue;
 			users[nu].id = f->id;
 			users[nu].order = nu;

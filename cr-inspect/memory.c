@@ -84,14 +84,9 @@ int cmd_maps(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 	r = open_ckpt(c, pos[0], &ck);
 	if (r)
 		return r;
-	tasks = img_ckpt_tasks(ck, &n);
-	if (mo.have_pid && (r = find_task(c, ck, mo.pid, &one))) {
+	if ((r = pick_tasks(c, ck, mo.have_pid, mo.pid, &one, &tasks, &n))) {
 		img_ckpt_close(ck);
 		return r;
-	}
-	if (one) {
-		tasks = &one;
-		n = 1;
 	}
 	out_begin(c, &o);
 	if (o.json)
@@ -443,15 +438,14 @@ static int mem_dump(struct img_cli *c, const struct img_cmd *cmd, struct img_ckp
 		return img_cmd_usage(c, cmd, "mem dump needs -o DIR");
 	if (npos > 1)
 		return img_cmd_usage(c, cmd, "unexpected argument '%s'", pos[1]);
-	tasks = img_ckpt_tasks(ck, &n);
-	if (mo->have_pid && (r = find_task(c, ck, mo->pid, &one)))
+	if ((r = pick_tasks(c, ck, mo->have_pid, mo->pid, &one, &tasks, &n)))
 		return r;
 	if (mkdir(mo->out, 0755) < 0 && errno != EEXIST)
 		return img_cli_failf(c, "cannot create '%s': %s", mo->out, strerror(errno));
 	out_begin(c, &o);
 	if (o.json)
 		img_jw_arr_begin(&o.w);
-	if (one) {
+	if (mo->have_pid) {
 		r = dump_task(c, ck, one, mo->out, mo->root, &o);
 	} else {
 		for (size_t i = 0; i < n && !r; i++) {

@@ -213,13 +213,8 @@ int cmd_search(struct img_cli *c, const struct img_cmd *cmd, int argc, char **ar
 		img_search_free(srch);
 		return r;
 	}
-	tasks = img_ckpt_tasks(ck, &n);
-	if (s.have_pid && (r = find_task(c, ck, s.pid, &one)))
+	if ((r = pick_tasks(c, ck, s.have_pid, s.pid, &one, &tasks, &n)))
 		goto out;
-	if (one) {
-		tasks = &one;
-		n = 1;
-	}
 	f.s = &s;
 	f.o = &o;
 	f.ctx = malloc(2 * MAX_CONTEXT + (s.so.kind == IMG_SEARCH_REGEX ? (s.so.max_len ? s.so.max_len : 4096)

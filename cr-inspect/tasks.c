@@ -34,32 +34,9 @@ static const char *next_string(const struct img_buf *b, size_t *pos, size_t *len
 	return s;
 }
 
-struct task_opts {
-	struct img_cli *c;
-	const struct img_cmd *cmd;
-	uint32_t pid;
-	int have_pid;
-};
-
-static int task_opt(void *arg, int opt, const char *val)
-{
-	struct task_opts *to = arg;
-
-	if (opt == 'P') {
-		to->have_pid = 1;
-		return parse_pid(to->c, to->cmd, val, &to->pid);
-	}
-	return 2;
-}
-
-static const struct option pid_opts[] = {
-	{ "pid", required_argument, NULL, 'P' },
-	{ NULL, 0, NULL, 0 },
-};
-
 /* Parse "CMD CKPT [--pid P]", open the checkpoint and pick the tasks. */
 static int task_cmd(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv, struct img_ckpt **ck,
-		    struct task_opts *to, const struct img_task *const **tasks, size_t *n, const struct img_task **one)
+		    struct pid_opts *to, const struct img_task *const **tasks, size_t *n, const struct img_task **one)
 {
 	char *pos[1];
 	int npos, r;
@@ -67,23 +44,16 @@ static int task_cmd(struct img_cli *c, const struct img_cmd *cmd, int argc, char
 	memset(to, 0, sizeof(*to));
 	to->c = c;
 	to->cmd = cmd;
-	r = parse_explorer(c, cmd, argc, argv, "", pid_opts, task_opt, to, pos, 1, 1, &npos);
+	r = parse_explorer(c, cmd, argc, argv, "", pid_longopts, pid_opt, to, pos, 1, 1, &npos);
 	if (r)
 		return r < 0 ? -1 : r;
 	r = open_ckpt(c, pos[0], ck);
 	if (r)
 		return r;
-	*tasks = img_ckpt_tasks(*ck, n);
-	*one = NULL;
-	if (to->have_pid && (r = find_task(c, *ck, to->pid, one))) {
+	r = pick_tasks(c, *ck, to->have_pid, to->pid, one, tasks, n);
+	if (r)
 		img_ckpt_close(*ck);
-		return r;
-	}
-	if (*one) {
-		*tasks = one;
-		*n = 1;
-	}
-	return 0;
+	return r;
 }
 
 static void cmdline_str(struct img_ckpt *ck, const struct img_task *t, struct img_buf *out)
@@ -162,7 +132,7 @@ int cmd_ps(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
 	const struct img_task *const *tasks, *one;
 	int tree = !strcmp(cmd->name, "tree");
-	struct task_opts to;
+	struct pid_opts to;
 	struct img_ckpt *ck;
 	struct out o;
 	size_t n;
@@ -298,11 +268,12 @@ static void reg_json(void *arg, const char *name, uint64_t v)
 	jw_hex(arg, name, v);
 }
 
-static void threads_task(struct out *o, const struct img_task *t)
+static void threads_task(struct img_ckpt *ck, struct out *o, const struct img_task *t)
 {
 	const char *st = img_task_state_name(t->state);
 	char name[32];
 
+	(void)ck;
 	if (o->json) {
 		img_jw_obj_begin(&o->w);
 		img_jw_kv_u64(&o->w, "pid", t->pid);
@@ -377,10 +348,12 @@ static void threads_task(struct out *o, const struct img_task *t)
 	}
 }
 
-int cmd_threads(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
+/* Commands that print each task (all, or --pid) into one JSON array. */
+static int each_task(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv,
+		     void (*fn)(struct img_ckpt *ck, struct out *o, const struct img_task *t))
 {
 	const struct img_task *const *tasks, *one;
-	struct task_opts to;
+	struct pid_opts to;
 	struct img_ckpt *ck;
 	struct out o;
 	size_t n;
@@ -393,7 +366,7 @@ int cmd_threads(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	if (o.json)
 		img_jw_arr_begin(&o.w);
 	for (size_t i = 0; i < n; i++)
-		threads_task(&o, tasks[i]);
+		fn(ck, &o, tasks[i]);
 	if (o.json)
 		img_jw_arr_end(&o.w);
 	r = out_end(c, &o);
@@ -401,11 +374,16 @@ int cmd_threads(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	return r;
 }
 
+int cmd_threads(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
+{
+	return each_task(c, cmd, argc, argv, threads_task);
+}
+
 /* env and cmdline: strings from a range of the task's memory */
 static int strings_cmd(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv, int env)
 {
 	const struct img_task *const *tasks, *one;
-	struct task_opts to;
+	struct pid_opts to;
 	struct img_ckpt *ck;
 	struct img_buf b;
 	struct out o;
@@ -492,77 +470,61 @@ static const struct auxt {
 	{ 32, "AT_SYSINFO", 0 }, { 33, "AT_SYSINFO_EHDR", 0 }, { 51, "AT_MINSIGSTKSZ", 0 },
 };
 
+static void auxv_task(struct img_ckpt *ck, struct out *o, const struct img_task *t)
+{
+	struct img_mem *m = NULL;
+	struct img_err e = { 0 };
+
+	if (!t->mm)
+		return;
+	img_mem_open(ck, t, 0, &m, &e);
+	if (o->json) {
+		img_jw_obj_begin(&o->w);
+		img_jw_kv_u64(&o->w, "pid", t->pid);
+		img_jw_key(&o->w, "auxv");
+		img_jw_arr_begin(&o->w);
+	} else {
+		img_out_printf(&o->o, "%u %s\n", t->pid, t->comm);
+	}
+	for (size_t k = 0; k + 1 < t->mm->nauxv; k += 2) {
+		uint64_t type = t->mm->auxv[k], v = t->mm->auxv[k + 1];
+		const struct auxt *at = NULL;
+		char str[256] = "", tn[32];
+		size_t have = 0;
+
+		if (type == 0 && v == 0)
+			break; /* the rest of mm_saved_auxv is padding */
+		for (size_t j = 0; j < sizeof(auxtypes) / sizeof(auxtypes[0]); j++)
+			if (auxtypes[j].type == type)
+				at = &auxtypes[j];
+		if (at)
+			snprintf(tn, sizeof(tn), "%s", at->name);
+		else
+			snprintf(tn, sizeof(tn), "AT_%llu", (unsigned long long)type);
+		if (at && at->str && m && !img_mem_read(m, v, str, sizeof(str) - 1, &have, NULL) && have)
+			str[sizeof(str) - 1] = 0;
+		else
+			str[0] = 0;
+		if (o->json) {
+			img_jw_obj_begin(&o->w);
+			img_jw_kv_str(&o->w, "type", tn);
+			jw_hex(&o->w, "value", v);
+			if (str[0])
+				img_jw_kv_str(&o->w, "string", str);
+			img_jw_obj_end(&o->w);
+		} else {
+			img_out_printf(&o->o, "    %-20s 0x%llx%s%s%s\n", tn, (unsigned long long)v, str[0] ? " \"" : "",
+				       str, str[0] ? "\"" : "");
+		}
+	}
+	if (o->json) {
+		img_jw_arr_end(&o->w);
+		img_jw_obj_end(&o->w);
+	}
+	img_mem_close(m);
+}
+
 int cmd_auxv(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 {
-	const struct img_task *const *tasks, *one;
-	struct task_opts to;
-	struct img_ckpt *ck;
-	struct out o;
-	size_t n;
-	int r;
-
-	r = task_cmd(c, cmd, argc, argv, &ck, &to, &tasks, &n, &one);
-	if (r)
-		return r < 0 ? 0 : r;
-	out_begin(c, &o);
-	if (o.json)
-		img_jw_arr_begin(&o.w);
-	for (size_t i = 0; i < n; i++) {
-		const struct img_task *t = tasks[i];
-		struct img_mem *m = NULL;
-		struct img_err e = { 0 };
-
-		if (!t->mm)
-			continue;
-		img_mem_open(ck, t, 0, &m, &e);
-		if (o.json) {
-			img_jw_obj_begin(&o.w);
-			img_jw_kv_u64(&o.w, "pid", t->pid);
-			img_jw_key(&o.w, "auxv");
-			img_jw_arr_begin(&o.w);
-		} else {
-			img_out_printf(&o.o, "%u %s\n", t->pid, t->comm);
-		}
-		for (size_t k = 0; k + 1 < t->mm->nauxv; k += 2) {
-			uint64_t type = t->mm->auxv[k], v = t->mm->auxv[k + 1];
-			const struct auxt *at = NULL;
-			char str[256] = "", tn[32];
-			size_t have = 0;
-
-			if (type == 0 && v == 0)
-				break; /* the rest of mm_saved_auxv is padding */
-			for (size_t j = 0; j < sizeof(auxtypes) / sizeof(auxtypes[0]); j++)
-				if (auxtypes[j].type == type)
-					at = &auxtypes[j];
-			if (at)
-				snprintf(tn, sizeof(tn), "%s", at->name);
-			else
-				snprintf(tn, sizeof(tn), "AT_%llu", (unsigned long long)type);
-			if (at && at->str && m && !img_mem_read(m, v, str, sizeof(str) - 1, &have, NULL) && have)
-				str[sizeof(str) - 1] = 0;
-			else
-				str[0] = 0;
-			if (o.json) {
-				img_jw_obj_begin(&o.w);
-				img_jw_kv_str(&o.w, "type", tn);
-				jw_hex(&o.w, "value", v);
-				if (str[0])
-					img_jw_kv_str(&o.w, "string", str);
-				img_jw_obj_end(&o.w);
-			} else {
-				img_out_printf(&o.o, "    %-20s 0x%llx%s%s%s\n", tn, (unsigned long long)v, str[0] ? " \"" : "",
-					       str, str[0] ? "\"" : "");
-			}
-		}
-		if (o.json) {
-			img_jw_arr_end(&o.w);
-			img_jw_obj_end(&o.w);
-		}
-		img_mem_close(m);
-	}
-	if (o.json)
-		img_jw_arr_end(&o.w);
-	r = out_end(c, &o);
-	img_ckpt_close(ck);
-	return r;
+	return each_task(c, cmd, argc, argv, auxv_task);
 }

@@ -266,76 +266,60 @@ static int load_thread(struct img_ckpt *ck, struct img_task *t, struct img_threa
 	return 0;
 }
 
+/* The entries of a legacy per-task image ("sigacts-%u.img"), as an array of messages; none when absent. */
+static int legacy_msgs(struct img_ckpt *ck, const char *pattern, uint32_t pid, const struct img_msg *const **out,
+		       size_t *n, struct img_err *err)
+{
+	const struct img_image *img;
+	const struct img_msg **v;
+	char name[64];
+	int r;
+
+	snprintf(name, sizeof(name), pattern, pid);
+	r = ck_load(ck, name, 1, &img, err);
+	if (r)
+		return ck_fail(ck, r, err);
+	if (!img || !img->n)
+		return 0;
+	v = img_arena_alloc(&ck->arena, img->n * sizeof(*v));
+	if (!v)
+		return img_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < img->n; i++)
+		v[i] = img->e[i].msg;
+	*out = v;
+	*n = img->n;
+	return 0;
+}
+
 /* Per-task things that moved from their own images into core over the years. */
 static int load_legacy_task(struct img_ckpt *ck, struct img_task *t, const struct img_msg *tc, struct img_err *err)
 {
 	const struct img_msg *timers = img_msg_sub(tc, "timers");
-	const struct img_image *img;
-	char name[64];
-	int r;
+	const struct img_msg *const *it = NULL;
+	size_t nit = 0;
+	int r = 0;
 
 	t->sigactions = ck_msgs(&ck->arena, tc, "sigactions", &t->nsigactions);
-	if (!t->nsigactions) {
-		snprintf(name, sizeof(name), "sigacts-%u.img", t->pid);
-		r = ck_load(ck, name, 1, &img, err);
-		if (r && (r = ck_fail(ck, r, err)))
-			return r;
-		if (img && img->n) {
-			const struct img_msg **v = img_arena_alloc(&ck->arena, img->n * sizeof(*v));
-
-			if (!v)
-				return img_err_set(err, ENOMEM, "out of memory");
-			for (size_t i = 0; i < img->n; i++)
-				v[i] = img->e[i].msg;
-			t->sigactions = v;
-			t->nsigactions = img->n;
-		}
-	}
+	if (!t->nsigactions)
+		r = legacy_msgs(ck, "sigacts-%u.img", t->pid, &t->sigactions, &t->nsigactions, err);
 	t->rlimits = ck_msgs(&ck->arena, img_msg_sub(tc, "rlimits"), "rlimits", &t->nrlimits);
-	if (!t->nrlimits) {
-		snprintf(name, sizeof(name), "rlimit-%u.img", t->pid);
-		r = ck_load(ck, name, 1, &img, err);
-		if (r && (r = ck_fail(ck, r, err)))
-			return r;
-		if (img && img->n) {
-			const struct img_msg **v = img_arena_alloc(&ck->arena, img->n * sizeof(*v));
-
-			if (!v)
-				return img_err_set(err, ENOMEM, "out of memory");
-			for (size_t i = 0; i < img->n; i++)
-				v[i] = img->e[i].msg;
-			t->rlimits = v;
-			t->nrlimits = img->n;
-		}
-	}
+	if (!r && !t->nrlimits)
+		r = legacy_msgs(ck, "rlimit-%u.img", t->pid, &t->rlimits, &t->nrlimits, err);
+	if (r)
+		return r;
 	if (timers) {
 		t->itimers[0] = img_msg_sub(timers, "real");
 		t->itimers[1] = img_msg_sub(timers, "virt");
 		t->itimers[2] = img_msg_sub(timers, "prof");
 		t->posix_timers = ck_msgs(&ck->arena, timers, "posix", &t->nposix_timers);
-	} else {
-		snprintf(name, sizeof(name), "itimers-%u.img", t->pid);
-		r = ck_load(ck, name, 1, &img, err);
-		if (r && (r = ck_fail(ck, r, err)))
-			return r;
-		for (size_t i = 0; img && i < img->n && i < 3; i++)
-			t->itimers[i] = img->e[i].msg;
-		snprintf(name, sizeof(name), "posix-timers-%u.img", t->pid);
-		r = ck_load(ck, name, 1, &img, err);
-		if (r && (r = ck_fail(ck, r, err)))
-			return r;
-		if (img && img->n) {
-			const struct img_msg **v = img_arena_alloc(&ck->arena, img->n * sizeof(*v));
-
-			if (!v)
-				return img_err_set(err, ENOMEM, "out of memory");
-			for (size_t i = 0; i < img->n; i++)
-				v[i] = img->e[i].msg;
-			t->posix_timers = v;
-			t->nposix_timers = img->n;
-		}
+		return 0;
 	}
-	return 0;
+	r = legacy_msgs(ck, "itimers-%u.img", t->pid, &it, &nit, err);
+	for (size_t i = 0; i < nit && i < 3; i++)
+		t->itimers[i] = it[i];
+	if (!r)
+		r = legacy_msgs(ck, "posix-timers-%u.img", t->pid, &t->posix_timers, &t->nposix_timers, err);
+	return r;
 }
 
 static const char *const ids_fields[IMG_NS__COUNT] = {
