@@ -193,6 +193,79 @@ static void sig_name(int sig, char *buf, size_t len)
 		snprintf(buf, len, "SIGRT%d", sig - 32);
 }
 
+static const char *const rlimit_names[] = {
+	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
+	"SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+};
+
+static void limit_text(struct img_out *o, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		img_out_puts(o, "unlimited");
+	else
+		img_out_printf(o, "%llu", (unsigned long long)v);
+}
+
+/* Limits that are not unlimited, itimers that are armed, posix timers. */
+static void limits_timers(struct out *o, const struct img_task *t)
+{
+	static const char *const itn[3] = { "real", "virtual", "prof" };
+
+	if (o->json) {
+		img_jw_key(&o->w, "rlimits");
+		img_jw_obj_begin(&o->w);
+	}
+	for (size_t i = 0; i < t->nrlimits && i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++) {
+		uint64_t cur = img_msg_u64(t->rlimits[i], "cur", 0), max = img_msg_u64(t->rlimits[i], "max", 0);
+
+		if (o->json) {
+			img_jw_key(&o->w, rlimit_names[i]);
+			img_jw_arr_begin(&o->w);
+			img_jw_u64(&o->w, cur);
+			img_jw_u64(&o->w, max);
+			img_jw_arr_end(&o->w);
+			continue;
+		}
+		if (cur == UINT64_MAX && max == UINT64_MAX)
+			continue;
+		img_out_printf(&o->o, "  rlimit   %-9s ", rlimit_names[i]);
+		limit_text(&o->o, cur);
+		img_out_putc(&o->o, '/');
+		limit_text(&o->o, max);
+		img_out_putc(&o->o, '\n');
+	}
+	if (o->json) {
+		img_jw_obj_end(&o->w);
+		img_jw_key(&o->w, "itimers");
+		img_jw_obj_begin(&o->w);
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct img_msg *it = t->itimers[i];
+		uint64_t is = img_msg_u64(it, "isec", 0), iu = img_msg_u64(it, "iusec", 0);
+		uint64_t vs = img_msg_u64(it, "vsec", 0), vu = img_msg_u64(it, "vusec", 0);
+
+		if (!it || (!is && !iu && !vs && !vu))
+			continue;
+		if (o->json) {
+			img_jw_key(&o->w, itn[i]);
+			img_jw_obj_begin(&o->w);
+			img_jw_kv_u64(&o->w, "interval_usec", is * 1000000 + iu);
+			img_jw_kv_u64(&o->w, "value_usec", vs * 1000000 + vu);
+			img_jw_obj_end(&o->w);
+		} else {
+			img_out_printf(&o->o, "  itimer   %-9s interval %llu.%06llus value %llu.%06llus\n", itn[i],
+				       (unsigned long long)is, (unsigned long long)iu, (unsigned long long)vs,
+				       (unsigned long long)vu);
+		}
+	}
+	if (o->json) {
+		img_jw_obj_end(&o->w);
+		img_jw_kv_u64(&o->w, "posix_timers", t->nposix_timers);
+	} else if (t->nposix_timers) {
+		img_out_printf(&o->o, "  timers   %zu posix timer%s\n", t->nposix_timers, t->nposix_timers == 1 ? "" : "s");
+	}
+}
+
 static void sigset_text(struct img_out *o, uint64_t set)
 {
 	char name[32];
@@ -295,8 +368,10 @@ static void threads_task(struct img_ckpt *ck, struct out *o, const struct img_ta
 		else
 			img_out_printf(&o->o, "  handler  %-9s 0x%llx\n", name, (unsigned long long)h);
 	}
-	if (o->json) {
+	if (o->json)
 		img_jw_obj_end(&o->w);
+	limits_timers(o, t);
+	if (o->json) {
 		img_jw_key(&o->w, "threads");
 		img_jw_arr_begin(&o->w);
 	}

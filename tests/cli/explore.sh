@@ -121,6 +121,8 @@ check "tree: child pid 2" grep -q '^`- 2 crsubj-child' "$T/tree.txt"
 check "threads: 4 threads of pid 1" test "$(grep -c '^  tid ' "$T/thr.txt")" = 4
 check "threads: worker-3" grep -q '^  tid 5 worker-3 (x86_64)' "$T/thr.txt"
 check "threads: the SIGUSR1 handler" grep -q 'handler  SIGUSR1 ' "$T/thr.txt"
+check "threads: RLIMIT_NOFILE 1024/2048" grep -q '^  rlimit   NOFILE    1024/2048$' "$T/thr.txt"
+check "threads: the 5 s itimer" grep -q '^  itimer   real      interval 5.000000s ' "$T/thr.txt"
 check "threads: SIGUSR2 blocked (signalfd)" grep -q 'blocked 0x800 (SIGUSR2)' "$T/thr.txt"
 "$INSPECT" env "$M" --pid 1 > "$T/env.txt"
 check "env --pid 1 has CRSUBJ_TOKEN (set with setenv)" grep -qx 'CRSUBJ_TOKEN=tok-4f1c9a7e-0042' "$T/env.txt"

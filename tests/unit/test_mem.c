@@ -419,7 +419,59 @@ static void test_bad_pagemap(void)
 	img_ckpt_close(ck);
 }
 
+/* A damaged core: strict opening fails naming it; tolerant opening keeps going and records it. */
+static void test_model_tolerant(void)
+{
+	char dir[300], path[340];
+	struct img_ckpt *ck = NULL;
+	struct img_err e = { 0 };
+	const struct img_err *p;
+	struct img_image *img;
+	struct img_msg *m;
+	size_t n;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/tol", top);
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	write_task(dir);
+	/* an fd whose file is nowhere */
+	img = new_image("FDINFO");
+	m = new_msg(img, "fdinfo_entry");
+	set(img, m, "id", 42);
+	set(img, m, "flags", 0);
+	set(img, m, "type", 1);
+	set(img, m, "fd", 3);
+	img_image_add(img, m->desc, m);
+	write_image(img, dir, "fdinfo-1.img");
+	CU_ASSERT_EQUAL_FATAL(img_ckpt_open(dir, 0, &ck, &e), 0);
+	CU_ASSERT_EQUAL(img_ckpt_task(ck, 1)->nfds, 1);
+	CU_ASSERT_PTR_NULL(img_ckpt_task(ck, 1)->fds[0].file);
+	p = img_ckpt_problems(ck, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(p[0].subject, "fdinfo-1.img");
+	CU_ASSERT_PTR_NOT_NULL(strstr(p[0].msg, "entry 0 at offset 0x8: fd 3 refers to file 42"));
+	img_ckpt_close(ck);
+	/* the core's size word runs past the end */
+	snprintf(path, sizeof(path), "%s/core-1.img", dir);
+	f = fopen(path, "r+b");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 8, SEEK_SET);
+	fwrite("\xff\xff", 1, 2, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(img_ckpt_open(dir, 0, &ck, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.subject, "core-1.img"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "entry 0 at offset 0x8"));
+	CU_ASSERT_EQUAL_FATAL(img_ckpt_open(dir, IMG_CKPT_TOLERANT, &ck, &e), 0);
+	img_ckpt_tasks(ck, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	p = img_ckpt_problems(ck, &n);
+	CU_ASSERT_TRUE(n >= 1);
+	CU_ASSERT_PTR_NOT_NULL(n ? strstr(p[0].subject, "core-1.img") : NULL);
+	img_ckpt_close(ck);
+}
+
 static CU_TestInfo tests[] = {
+	{ "model: dangling fds and a damaged core, strict and tolerant", test_model_tolerant },
 	{ "pagemap index: present offsets, lazy, zero", test_index },
 	{ "PE_PARENT through the parent link", test_parent },
 	{ "shared memory and page counts", test_shmem },
