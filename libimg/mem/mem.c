@@ -62,7 +62,52 @@ struct img_mem {
 	char *root;
 	struct rootfile *rf;
 	size_t nrf;
+	/* pages of sources that are not mapped (members of compressed archives) are read into a window */
+	uint8_t *win;
+	struct img_src *win_src;
+	uint64_t win_off, win_len;
 };
+
+/* Bytes of a source that is not mapped: read by the source's reader. */
+static int src_read(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
+{
+	if (s->data && off <= s->size && n <= s->size - off) {
+		memcpy(buf, s->data + off, n);
+		return 0;
+	}
+	img_err_subject(err, s->name);
+	return img_err_set(err, EIO, "offset 0x%llx: the bytes cannot be read", (unsigned long long)off);
+}
+
+#define WIN_SIZE ((uint64_t)1 << 20)
+
+/* A pointer to the bytes at off of src, and how many follow (at most want); a window for unmapped sources. */
+static int src_bytes(struct img_mem *m, struct img_src *src, uint64_t off, uint64_t want, const uint8_t **p,
+		     uint64_t *have, struct img_err *err)
+{
+	if (src->data) {
+		*p = src->data + off;
+		*have = want;
+		return 0;
+	}
+	if (m->win_src != src || off < m->win_off || off >= m->win_off + m->win_len) {
+		uint64_t wo = off & ~(WIN_SIZE - 1), wl = src->size - wo < WIN_SIZE ? src->size - wo : WIN_SIZE;
+		int r;
+
+		if (!m->win && !(m->win = img_malloc(WIN_SIZE)))
+			return img_err_set(err, ENOMEM, "out of memory");
+		m->win_src = NULL;
+		r = src_read(src, m->win, (size_t)wl, wo, err);
+		if (r)
+			return r;
+		m->win_src = src;
+		m->win_off = wo;
+		m->win_len = wl;
+	}
+	*p = m->win + (off - m->win_off);
+	*have = m->win_off + m->win_len - off < want ? m->win_off + m->win_len - off : want;
+	return 0;
+}
 
 static int cmp_ent(const void *a, const void *b)
 {
@@ -225,7 +270,8 @@ static size_t pmap_find(const struct pmap *pm, uint64_t a)
 struct hit {
 	int state;           /* a page state, or -1: the pagemap says nothing */
 	uint64_t end;        /* in the pagemap's address space */
-	const uint8_t *data;
+	struct img_src *src; /* where the bytes are, or NULL */
+	uint64_t off;        /* of the first byte in src */
 	const char *source;
 	int depth;
 };
@@ -259,7 +305,8 @@ static int resolve(struct img_mem *m, struct pmap *pm, uint64_t a, uint64_t lim,
 		}
 		if (h->end - a > size - off)
 			h->end = a + (size - off);
-		h->data = pm->pages->data + off;
+		h->src = pm->pages;
+		h->off = off;
 		return 0;
 	}
 	if (e->flags & PE_PARENT) {
@@ -352,6 +399,7 @@ void img_mem_close(struct img_mem *m)
 		img_src_unref(m->rf[i].src);
 	img_free(m->rf);
 	img_free(m->root);
+	img_free(m->win);
 	img_free(m);
 }
 
@@ -403,7 +451,12 @@ static uint64_t to_obj(const struct img_vma *v, uint64_t a)
 	return a - v->start + v->pgoff;
 }
 
-int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem_run *run, struct img_err *err)
+/*
+ * The run at addr.  The bytes are at (*src, *off); with map set they are also
+ * made reachable through run->data (a window for sources that are not mapped).
+ */
+static int mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, int map, struct img_mem_run *run,
+		   struct img_src **src, uint64_t *off, struct img_err *err)
 {
 	const struct img_mm *mm = m->task->mm;
 	const struct img_vma *v = img_mm_find(mm, addr);
@@ -411,6 +464,8 @@ int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem
 	struct hit h;
 	int shared, r;
 
+	*src = NULL;
+	*off = 0;
 	memset(run, 0, sizeof(*run));
 	run->start = addr;
 	run->end = limit;
@@ -455,10 +510,9 @@ int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem
 	run->end = h.end;
 	if (h.state >= 0) {
 		run->state = h.state;
-		run->data = h.data;
 		run->source = h.source;
 		run->depth = h.depth;
-		return 0;
+		goto bytes;
 	}
 	/* the pagemap says nothing about these pages */
 	run->state = IMG_PAGE_ZERO;
@@ -477,29 +531,50 @@ int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem
 			return r;
 		run->end = h.end - v->pgoff + v->start;
 		run->state = h.state >= 0 ? h.state : IMG_PAGE_ZERO;
-		run->data = h.data;
 		run->source = h.source;
-		return 0;
+		goto bytes;
 	}
 	if ((m->flags & IMG_MEM_FILES) && m->root && v->file) {
-		struct img_src *src = root_file(m, v->file);
-		uint64_t off = to_obj(v, addr);
+		struct img_src *rs = root_file(m, v->file);
+		uint64_t ro = to_obj(v, addr);
 
-		if (src && off < src->size) {
-			if (run->end - addr > src->size - off)
-				run->end = addr + (src->size - off);
-			run->data = src->data + off;
+		if (rs && ro < rs->size) {
+			if (run->end - addr > rs->size - ro)
+				run->end = addr + (rs->size - ro);
+			h.src = rs;
+			h.off = ro;
 			run->source = v->file->path;
 		}
 	}
+bytes:
+	*src = h.src;
+	*off = h.off;
+	if (h.src && map) {
+		uint64_t have = 0;
+
+		r = src_bytes(m, h.src, h.off, run->end - run->start, &run->data, &have, err);
+		if (r)
+			return r;
+		run->end = run->start + have;
+	}
 	return 0;
+}
+
+int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem_run *run, struct img_err *err)
+{
+	struct img_src *src;
+	uint64_t off;
+
+	return mem_run(m, addr, limit, 1, run, &src, &off, err);
 }
 
 int img_mem_page(struct img_mem *m, uint64_t addr, int *state, struct img_err *err)
 {
 	struct img_mem_run run;
 	uint64_t a = addr & ~(uint64_t)(IMG_PAGE_SIZE - 1);
-	int r = img_mem_run(m, a, a + IMG_PAGE_SIZE < a ? UINT64_MAX : a + IMG_PAGE_SIZE, &run, err);
+	struct img_src *src;
+	uint64_t off;
+	int r = mem_run(m, a, a + IMG_PAGE_SIZE < a ? UINT64_MAX : a + IMG_PAGE_SIZE, 0, &run, &src, &off, err);
 
 	if (!r)
 		*state = run.state;
@@ -515,14 +590,19 @@ int img_mem_read(struct img_mem *m, uint64_t addr, void *buf, size_t len, size_t
 		len = (size_t)(UINT64_MAX - addr);
 	while (len) {
 		struct img_mem_run run;
-		int r = img_mem_run(m, addr, addr + len, &run, err);
+		struct img_src *src;
+		uint64_t off;
+		/* straight into buf: a window would move under a caller that scans one */
+		int r = mem_run(m, addr, addr + len, 0, &run, &src, &off, err);
 		size_t n;
 
 		if (r)
 			return r;
 		n = (size_t)(run.end - addr);
-		if (run.data) {
-			memcpy(out, run.data, n);
+		if (src) {
+			r = src_read(src, out, n, off, err);
+			if (r)
+				return r;
 			got += n;
 		} else {
 			memset(out, 0, n);
@@ -544,7 +624,9 @@ int img_mem_count(struct img_mem *m, uint64_t start, uint64_t end, uint64_t coun
 	memset(counts, 0, IMG_PAGE__COUNT * sizeof(*counts));
 	while (a < end) {
 		struct img_mem_run run;
-		int r = img_mem_run(m, a, end, &run, err);
+		struct img_src *src;
+		uint64_t off;
+		int r = mem_run(m, a, end, 0, &run, &src, &off, err);
 
 		if (r)
 			return r;
@@ -561,7 +643,7 @@ void img_mem_release(struct img_mem *m, const struct img_mem_run *run)
 	if (!run->data)
 		return;
 	for (struct pmap *p = m->all; p; p = p->next)
-		if (p->pages && run->data >= p->pages->data && run->data + n <= p->pages->data + p->pages->size) {
+		if (p->pages && p->pages->data && run->data >= p->pages->data && run->data + n <= p->pages->data + p->pages->size) {
 			img_src_release(p->pages, run->data, n);
 			return;
 		}

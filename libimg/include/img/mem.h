@@ -62,7 +62,10 @@ struct img_mem_run {
 
 /*
  * The run at addr, ending at limit at the latest (limit > addr).  A run over
- * unmapped space ends at the next VMA.  Data pointers stay valid while m is open.
+ * unmapped space ends at the next VMA.  Data pointers into mapped pages files
+ * stay valid while m is open; pages of a source that is not mapped (a member
+ * of a compressed archive) come through a window of m that the next
+ * img_mem_run on m may reuse.  img_mem_read never moves the window.
  */
 int img_mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, struct img_mem_run *run, struct img_err *err);
 /* The state of the page holding addr. */
