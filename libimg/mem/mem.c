@@ -71,12 +71,7 @@ struct img_mem {
 /* Bytes of a source that is not mapped: read by the source's reader. */
 static int src_read(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
 {
-	if (s->data && off <= s->size && n <= s->size - off) {
-		memcpy(buf, s->data + off, n);
-		return 0;
-	}
-	img_err_subject(err, s->name);
-	return img_err_set(err, EIO, "offset 0x%llx: the bytes cannot be read", (unsigned long long)off);
+	return img_src_pread(s, buf, n, off, err);
 }
 
 #define WIN_SIZE ((uint64_t)1 << 20)

@@ -216,6 +216,33 @@ check "manyvmas: the last one holds 'vma 3999'" grep -q '|vma 3999' <("$INSPECT"
 check "mem dump: one file per VMA" test "$(ls "$T/dump" | wc -l)" = "$(grep -c '^	[0-9a-f]*-' "$SETS/tiny.expected/crit/x-mems.txt")"
 check "mem dump: the data page holds the marker" grep -q 'TINY-SUBJECT-MARKER:4242' -r "$T/dump"
 
+# container archives (Podman layout, tar and tar.gz) answer as the folder does;
+# bigmem16's pages are large enough to be read through a window in the tar.gz
+for set in "$M" "$B"; do
+	n=$(basename "$set")
+	mkdir -p "$T/pod-$n/checkpoint"
+	cp -a "$set"/. "$T/pod-$n/checkpoint/"
+	echo '{"id": "c0ffee", "name": "web"}' > "$T/pod-$n/config.dump"
+	echo '{}' > "$T/pod-$n/spec.dump"
+	tar -C "$T/pod-$n" -cf "$T/$n.tar" .
+	tar -C "$T/pod-$n" -czf "$T/$n.tar.gz" .
+	for a in "$T/$n.tar" "$T/$n.tar.gz"; do
+		for cmd in "x@ps" "x@fds" "x@mems" "x@rss" "maps" "fds" "sockets" "env" "threads" "search@CRSUBJ" "search@CRPAGE"; do
+			sub=${cmd#*@}; [ "$sub" = "$cmd" ] && sub=
+			"$INSPECT" ${cmd%@*} "$set" $sub > "$T/d.txt" 2>&1
+			"$INSPECT" ${cmd%@*} "$a" $sub > "$T/a.txt" 2>&1
+			cmp -s "$T/d.txt" "$T/a.txt" && pass || fail "$cmd of $(basename "$a") differs from the folder"
+		done
+	done
+	check "summary of $n.tar.gz shows the container" grep -q '^  name               web$' <("$INSPECT" summary "$T/$n.tar.gz")
+done
+base=$("$INSPECT" maps "$B" --pid 1 -j | python3 -c '
+import json, sys
+for v in json.load(sys.stdin)[0]["maps"]:
+    if int(v["end"], 16) - int(v["start"], 16) == 16 << 20: print(v["start"])')
+"$INSPECT" mem read "$T/bigmem16.tar.gz" --pid 1 "$base" 16M -o "$T/bigz.bin"
+check "mem read of 16 MiB from a tar.gz equals the folder's" cmp -s "$T/big.bin" "$T/bigz.bin"
+
 # JSON everywhere; errors exit 2
 for cmd in ps tree threads maps fds sockets env cmdline auxv summary x@ps x@fds x@mems x@rss x@sk; do
 	sub=${cmd#*@}; [ "$sub" = "$cmd" ] && sub=
