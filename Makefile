@@ -111,6 +111,7 @@ check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen)
 	$(TEST_ENV) tests/run-all
 
 asan:
+	ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:exitcode=87 \
 	$(MAKE) B=build/asan O=build/asan WERROR=-Werror \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" check
