@@ -15,7 +15,7 @@
 
 enum {
 	OPT_TO = IMG_OPT_FIRST_OWN, OPT_FROM, OPT_POLICY, OPT_DRY_RUN, OPT_TABLES, OPT_TABLE, OPT_MAP_PATH,
-	OPT_MAP_IP, OPT_REFRESH, OPT_ROOT,
+	OPT_MAP_IP, OPT_REFRESH, OPT_ROOT, OPT_SYNC,
 };
 
 #define MAX_MAPS 64
@@ -26,7 +26,7 @@ struct job {
 	const char *in, *out;
 	const char *to, *from;
 	const char *tables_dir;
-	int dry_run;
+	int dry_run, sync;
 	struct img_xf_opts xo;
 	struct img_xf_pathmap paths[MAX_MAPS];
 	struct img_xf_ipmap ips[MAX_MAPS];
@@ -93,6 +93,7 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 		{ "map-ip", required_argument, NULL, OPT_MAP_IP },
 		{ "refresh-file-sizes", no_argument, NULL, OPT_REFRESH },
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "sync", no_argument, NULL, OPT_SYNC },
 		{ NULL, 0, NULL, 0 },
 	};
 	int versions = strcmp(cmd->name, "apply") != 0, opt;
@@ -126,6 +127,9 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 			break;
 		case OPT_DRY_RUN:
 			j->dry_run = 1;
+			break;
+		case OPT_SYNC:
+			j->sync = 1;
 			break;
 		case OPT_TABLE:
 		case OPT_MAP_PATH:
@@ -227,10 +231,12 @@ static void print_text(struct img_cli *c, struct job *j, struct img_set *set, co
 	if (c->quiet)
 		return;
 	img_out_fd(&o, STDOUT_FILENO);
-	if (j->have_det)
-		img_out_printf(&o, "%s: the set fits CRIU %s%s%s%s\n", j->in, j->det.lo,
-			       strcmp(j->det.lo, j->det.hi) ? " to " : "", strcmp(j->det.lo, j->det.hi) ? j->det.hi : "",
-			       j->det.mixed ? " (its features disagree: a set partly converted?)" : "");
+	if (j->have_det && j->det.mixed)
+		img_out_printf(&o, "%s: the set's features disagree (a set partly converted?): %s says CRIU >= %s, %s says CRIU <= %s\n",
+			       j->in, j->det.lo_why, j->det.lo, j->det.hi_why, j->det.hi);
+	else if (j->have_det)
+		img_out_printf(&o, "%s: the set fits CRIU %s%s%s\n", j->in, j->det.lo, strcmp(j->det.lo, j->det.hi) ? " to " : "",
+			       strcmp(j->det.lo, j->det.hi) ? j->det.hi : "");
 	if (j->to) {
 		img_out_printf(&o, "%s from CRIU %s to %s: %zu step%s", j->cmd, j->from_used, j->to, j->nsteps,
 			       j->nsteps == 1 ? "" : "s");
@@ -337,9 +343,6 @@ static int plan_versions(struct img_cli *c, struct job *j, struct img_set *set, 
 		j->from_used = up ? j->det.hi : j->det.lo;
 	else
 		j->from_used = up ? j->det.lo : j->det.hi;
-	if (j->det.mixed && !j->from)
-		img_cli_warn(c, "%s: its features disagree: %s says CRIU >= %s, %s says CRIU <= %s", j->in,
-			     j->det.lo_why, j->det.lo, j->det.hi_why, j->det.hi);
 	int dir = img_xf_version_cmp(j->to, j->from_used);
 
 	if (up && dir < 0)
@@ -411,7 +414,7 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		goto out;
 	}
 	if (!j.dry_run) {
-		struct img_set_write_opts wo = { validate_output, NULL, &stop };
+		struct img_set_write_opts wo = { validate_output, NULL, &stop, j.sync };
 
 		if (img_set_write(set, j.out, &wo, &e)) {
 			r = img_cli_fail(c, "write", &e);

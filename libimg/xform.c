@@ -42,8 +42,6 @@ struct pending {
 /* A source of move-in actions: which of its entries have been taken. */
 struct consumed {
 	char *member;
-	uint8_t *taken;
-	size_t n;
 	const char *rule;
 };
 
@@ -91,6 +89,7 @@ struct xf_ctx {
 	size_t ncons;
 	struct ordcheck *ord;
 	size_t nord;
+	struct lazy_cache *lazy;   /* lazy-flags: the VMAs of the task last looked at */
 };
 
 static const struct img_xf_opts no_opts;
@@ -766,7 +765,8 @@ static int act_merge(struct xf_ctx *c, const struct xf_action *a, struct img_msg
 	if (p->desc != e->desc || !p->msg || !get_u64(p->msg, &a->path, &pc) || !get_u64(p->msg, &a->advance, &pa) ||
 	    !get_u64(m, &a->path, &ec) || !get_u64(m, &a->advance, &ea))
 		return 0;
-	if (a->has_previous && pc != a->previous)
+	/* the entries a split made: the one before holds a multiple of the largest count */
+	if (a->has_previous && (!a->previous || !pc || pc % a->previous))
 		return 0;
 	if (a->unit && pc > (UINT64_MAX - pa) / a->unit)
 		return 0;
@@ -911,28 +911,24 @@ static int act_move_out(struct xf_ctx *c, const struct xf_action *a, struct img_
 	return 0;
 }
 
-static struct consumed *consumed_for(struct xf_ctx *c, const char *member, struct img_image *src)
+/* A move-in source: checked when the table is done (every entry taken, then the image goes). */
+static int consumed_note(struct xf_ctx *c, const char *member)
 {
 	for (size_t i = 0; i < c->ncons; i++)
 		if (!strcmp(c->cons[i].member, member))
-			return &c->cons[i];
+			return 0;
 	struct consumed *n = img_realloc(c->cons, (c->ncons + 1) * sizeof(*n));
 
 	if (!n)
-		return NULL;
+		return -ENOMEM;
 	c->cons = n;
 	n = &c->cons[c->ncons];
 	n->member = img_strdup(member);
-	n->taken = img_calloc(src->n ? src->n : 1, 1);
-	n->n = src->n;
 	n->rule = c->rule->name;
-	if (!n->member || !n->taken) {
-		img_free(n->member);
-		img_free(n->taken);
-		return NULL;
-	}
+	if (!n->member)
+		return -ENOMEM;
 	c->ncons++;
-	return n;
+	return 0;
 }
 
 static int kv_match(const struct xf_kv *kv, size_t n, const struct img_msg *src, const struct img_msg *here)
@@ -951,8 +947,9 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 {
 	char sname[256];
 	struct img_image *si;
-	struct consumed *cs;
-	size_t got = 0;
+	size_t got = 0, keep = 0, have[4] = { 0 };
+	uint8_t *taken;
+	int r = 0;
 
 	if (target_name(c, a->kind_to, sname, sizeof(sname)))
 		return -EINVAL;
@@ -960,43 +957,57 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 		return 0;
 	if (img_set_image(c->set, sname, &si, c->err))
 		return -EINVAL;
-	cs = consumed_for(c, sname, si);
-	if (!cs)
+	if (consumed_note(c, sname))
 		return img_err_set(c->err, ENOMEM, "out of memory");
 	/* the containers come with the image, even when it has no entries */
-	for (size_t k = 0; k < a->nfields; k++)
-		if (a->fields[k].n > 1 && !holder(arena_of(c), m, &a->fields[k], 1))
+	for (size_t k = 0; k < a->nfields; k++) {
+		struct img_msg *h = holder(arena_of(c), m, &a->fields[k], 1);
+
+		if (!h)
 			return img_err_set(c->err, ENOMEM, "out of memory");
-	for (size_t j = 0; j < si->n && j < cs->n; j++) {
+		have[k] = img_msg_count(h, a->fields[k].fd[a->fields[k].n - 1]->name);
+	}
+	taken = img_calloc(si->n ? si->n : 1, 1);
+	if (!taken)
+		return img_err_set(c->err, ENOMEM, "out of memory");
+	for (size_t j = 0; j < si->n && !r; j++) {
 		struct img_msg *sm = si->e[j].msg;
 
-		if (cs->taken[j] || !sm || si->e[j].desc != a->kind_to->msg || !kv_match(a->match, a->nmatch, sm, m))
+		if (!sm || si->e[j].desc != a->kind_to->msg || !kv_match(a->match, a->nmatch, sm, m))
 			continue;
 		if (a->nfields > 1 && got >= a->nfields)
 			break;
-		const struct xf_path *p = &a->fields[a->nfields > 1 ? got : 0];
+		size_t k = a->nfields > 1 ? got : 0;
+		const struct xf_path *p = &a->fields[k];
 		struct img_msg *h = holder(arena_of(c), m, p, 1);
 		struct img_fval *f;
 		char field[300];
 
-		if (!h)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		if (apply_kvs(c, arena_of(c), sm, a->set, a->nset, m))
-			return -EINVAL;
+		if (!h || apply_kvs(c, arena_of(c), sm, a->set, a->nset, m)) {
+			r = h ? -EINVAL : img_err_set(c->err, ENOMEM, "out of memory");
+			break;
+		}
 		f = img_msg_insert(arena_of(c), h, p->fd[p->n - 1]);
-		if (!f)
-			return img_err_set(c->err, ENOMEM, "out of memory");
+		if (!f) {
+			r = img_err_set(c->err, ENOMEM, "out of memory");
+			break;
+		}
 		f->v.m = sm;
-		cs->taken[j] = 1;
+		taken[j] = 1;
 		if (p->fd[p->n - 1]->label == IMG_L_REPEATED)
-			snprintf(field, sizeof(field), "%s[%zu]", p->text, img_msg_count(h, p->fd[p->n - 1]->name) - 1);
+			snprintf(field, sizeof(field), "%s[%zu]", p->text, have[k]++);
 		else
 			snprintf(field, sizeof(field), "%s", p->text);
-		if (record(c, IMG_XF_OP_MOVE, sname, (int64_t)j, field, NULL, NULL, c->member, (int64_t)c->idx))
-			return -EINVAL;
+		r = record(c, IMG_XF_OP_MOVE, sname, (int64_t)j, field, NULL, NULL, c->member, (int64_t)c->idx);
 		got++;
 	}
-	return 0;
+	/* what moved leaves its image (indexes above are the ones the entries had) */
+	for (size_t j = 0; j < si->n; j++)
+		if (!taken[j])
+			si->e[keep++] = si->e[j];
+	si->n = keep;
+	img_free(taken);
+	return r;
 }
 
 static struct pending *pending_for(struct xf_ctx *c, const char *target, const struct img_kind *k,
@@ -1366,6 +1377,14 @@ struct lazy_vma {
 	int lazy;
 };
 
+struct lazy_cache {
+	const struct xf_action *a;
+	uint64_t id;
+	struct lazy_vma *v;
+	size_t n;
+	int sp_aligned;
+};
+
 static int lazy_vmas(struct xf_ctx *c, const struct xf_action *a, struct lazy_vma **out, size_t *n, int *sp_aligned)
 {
 	char name[64];
@@ -1461,11 +1480,21 @@ static int act_lazy_flags(struct xf_ctx *c, const struct xf_action *a, struct im
 		return efail(c, "lazy-flags works on pagemap-PID.img");
 	addr = img_msg_u64(m, "vaddr", 0);
 	cnt = img_msg_u64(m, cntf, 0);
-	r = lazy_vmas(c, a, &v, &nv, &aligned);
-	if (r) {
-		img_free(v);
-		return r;
+	if (!c->lazy || c->lazy->a != a || c->lazy->id != c->id) {
+		if (!c->lazy && !(c->lazy = img_calloc(1, sizeof(*c->lazy))))
+			return img_err_set(c->err, ENOMEM, "out of memory");
+		img_free(c->lazy->v);
+		c->lazy->v = NULL;
+		c->lazy->a = NULL;
+		r = lazy_vmas(c, a, &c->lazy->v, &c->lazy->n, &c->lazy->sp_aligned);
+		if (r)
+			return r;
+		c->lazy->a = a;
+		c->lazy->id = c->id;
 	}
+	v = c->lazy->v;
+	nv = c->lazy->n;
+	aligned = c->lazy->sp_aligned;
 	first = !aligned && page_lazy(v, nv, addr);
 	/* an entry whose pages differ is cut where they change: CRIU's dumper makes one entry per kind of page */
 	for (uint64_t k = 1; k < cnt && k < (UINT64_MAX - addr) / IMG_PAGE_SIZE; k++) {
@@ -1478,22 +1507,17 @@ static int act_lazy_flags(struct xf_ctx *c, const struct xf_action *a, struct im
 		if (!d || img_msg_set_u64(arena_of(c), d, cntf, cnt - k) ||
 		    img_msg_set_u64(arena_of(c), d, "vaddr", addr + k * IMG_PAGE_SIZE) ||
 		    img_msg_set_u64(arena_of(c), m, cntf, k) ||
-		    insert_entry(c->img, c->idx + 1, c->img->e[c->idx].desc, d)) {
-			img_free(v);
+		    insert_entry(c->img, c->idx + 1, c->img->e[c->idx].desc, d))
 			return img_err_set(c->err, ENOMEM, "out of memory");
-		}
 		char b1[32], b2[32];
 
 		snprintf(b1, sizeof(b1), "%llu", (unsigned long long)cnt);
 		snprintf(b2, sizeof(b2), "2");
-		if (record(c, IMG_XF_OP_SPLIT, c->member, (int64_t)c->idx, cntf, b1, b2, NULL, -1)) {
-			img_free(v);
+		if (record(c, IMG_XF_OP_SPLIT, c->member, (int64_t)c->idx, cntf, b1, b2, NULL, -1))
 			return -EINVAL;
-		}
 		/* the rest is looked at as the next entry */
 		break;
 	}
-	img_free(v);
 	want = a->present_bits | (first ? a->lazy_bits : 0);
 	const struct img_fielddesc *fd = a->path.fd[a->path.n - 1];
 
@@ -1703,7 +1727,8 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 			int pol = c->o->policy;
 
 			if (pol == IMG_XF_BAIL || (pol == IMG_XF_EMULATE && !r->has[XR_EMULATE]))
-				return efail(c, "%s", r->bail);
+				return efail(c, "%s; --policy hope %s", r->bail,
+					     r->has[XR_HOPE] ? "takes the table's fallback" : "keeps it as it is");
 			which = pol == IMG_XF_EMULATE ? XR_EMULATE : r->has[XR_HOPE] ? XR_HOPE
 				: r->has[XR_EMULATE] ? XR_EMULATE : -1;
 			if (which == -1 || which == XR_HOPE) {
@@ -1911,16 +1936,21 @@ out:
 static int finish_consumed(struct xf_ctx *c, struct consumed *cs)
 {
 	struct img_xf_rulestat st = { c->t->name, cs->rule, NULL, 0, 0, 0 };
+	struct img_image *img;
+	int r;
 
-	for (size_t j = 0; j < cs->n; j++)
-		if (!cs->taken[j]) {
-			img_err_subject(c->err, cs->member);
-			return img_err_set(c->err, EINVAL, "entry %zu: no entry took it in (rule %s of %s): it names "
-					   "something the set does not have", j, cs->rule, c->t->name);
-		}
+	if (!img_set_has(c->set, cs->member))
+		return 0;
+	if (img_set_image(c->set, cs->member, &img, c->err))
+		return -EINVAL;
+	if (img->n) {
+		img_err_subject(c->err, cs->member);
+		return img_err_set(c->err, EINVAL, "entry %zu at offset 0x%llx: no entry took it in (rule %s of %s): "
+				   "it belongs to something the set does not have", (size_t)0,
+				   (unsigned long long)img->e[0].off, cs->rule, c->t->name);
+	}
 	c->stat = &st;
-	int r = record(c, IMG_XF_OP_DROP_IMAGE, cs->member, -1, NULL, NULL, NULL, NULL, -1);
-
+	r = record(c, IMG_XF_OP_DROP_IMAGE, cs->member, -1, NULL, NULL, NULL, NULL, -1);
 	c->stat = NULL;
 	img_set_remove(c->set, cs->member);
 	return r;
@@ -1982,10 +2012,8 @@ static void ctx_free(struct xf_ctx *c)
 		img_free(c->pend[i].seqname);
 	}
 	img_free(c->pend);
-	for (size_t i = 0; i < c->ncons; i++) {
+	for (size_t i = 0; i < c->ncons; i++)
 		img_free(c->cons[i].member);
-		img_free(c->cons[i].taken);
-	}
 	img_free(c->cons);
 	for (size_t i = 0; i < c->nord; i++) {
 		img_free(c->ord[i].member);
@@ -2001,6 +2029,9 @@ static void ctx_free(struct xf_ctx *c)
 	img_free(c->ord);
 	img_free(c->tasks);
 	img_free(c->remapped);
+	if (c->lazy)
+		img_free(c->lazy->v);
+	img_free(c->lazy);
 }
 
 int img_xf_apply(struct img_set *set, const struct img_xf_table *t, int way, const struct img_xf_opts *o,
@@ -2058,7 +2089,7 @@ int xf_match_eval(struct img_set *set, const struct xf_match *mt, int *res, char
 		for (size_t i = 0; i < n && !*res && !r; i++) {
 			struct img_image *img;
 
-			if (!mt->entry && !mt->nwhen) {
+			if (!mt->nwhen) {
 				*res = 1;
 				snprintf(where, wlen, "%s", names[i]);
 				break;

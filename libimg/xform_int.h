@@ -114,6 +114,7 @@ struct xf_match {
 };
 
 struct img_xf_table {
+	const char *file;              /* what error messages call it */
 	const char *name, *doc, *version, *before;
 	struct xf_rule *rules[3];      /* by enum img_xf_way */
 	size_t nrules[3];

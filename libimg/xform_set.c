@@ -447,7 +447,7 @@ static int same_as_source(struct img_image *img, const struct img_buf *b)
 	return img->src && img->src->size == b->len && !memcmp(img->src->data, b->data, b->len);
 }
 
-static int write_member(struct img_set *set, struct member *m, int tdfd, volatile sig_atomic_t *cancel,
+static int write_member(struct img_set *set, struct member *m, int tdfd, volatile sig_atomic_t *cancel, int sync,
 			struct img_err *err)
 {
 	struct img_buf b;
@@ -489,7 +489,7 @@ static int write_member(struct img_set *set, struct member *m, int tdfd, volatil
 		if (pwrite(fd, p->p, p->n, (off_t)p->off) != (ssize_t)p->n)
 			r = sys_fail(err, m->name, "cannot patch");
 	}
-	if (!r && (fchmod(fd, mode) < 0 || fdatasync(fd) < 0))
+	if (!r && (fchmod(fd, mode) < 0 || (sync && fdatasync(fd) < 0)))
 		r = sys_fail(err, m->name, "write error");
 	if (close(fd) < 0 && !r)
 		r = sys_fail(err, m->name, "write error");
@@ -648,11 +648,11 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 		}
 		if (set->m[i].state == IMG_SET_REMOVED)
 			continue;
-		r = write_member(set, &set->m[i], tdfd, cancel, err);
+		r = write_member(set, &set->m[i], tdfd, cancel, o && o->sync, err);
 	}
 	if (!r && set->parent_link && symlinkat(set->parent_link, tdfd, "parent") < 0)
 		r = sys_fail(err, "parent", "cannot make the link");
-	if (!r && fsync(tdfd) < 0)
+	if (!r && o && o->sync && fsync(tdfd) < 0)
 		r = sys_fail(err, tmppath, "cannot sync");
 	if (!r && cancel && *cancel)
 		r = img_err_set(err, EINTR, "interrupted");
@@ -672,7 +672,8 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 			goto fail;
 		}
 	}
-	fsync(pdfd);
+	if (o && o->sync)
+		fsync(pdfd);
 	close(tdfd);
 	close(lockfd);
 	close(pdfd);

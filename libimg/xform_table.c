@@ -26,7 +26,7 @@ static int tfail(struct tp *p, const struct img_jv *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	img_err_subject(p->err, p->t->name);
+	img_err_subject(p->err, p->t->file);
 	if (v)
 		return img_err_set(p->err, EINVAL, "line %u column %u: %s", v->line, v->col, what);
 	return img_err_set(p->err, EINVAL, "%s", what);
@@ -751,7 +751,7 @@ int img_xf_table_parse(const char *text, size_t n, const char *name, const struc
 		return img_err_set(err, ENOMEM, "out of memory");
 	img_arena_init(&t->arena);
 	t->s = s;
-	t->name = img_arena_strndup(&t->arena, name, strlen(name));
+	t->file = t->name = img_arena_strndup(&t->arena, name, strlen(name));
 	if (!t->name)
 		goto nomem;
 	img_err_subject(err, name);

@@ -78,6 +78,8 @@ struct img_set_write_opts {
 	void *arg;
 	/* Set by a signal handler to stop: the temporary folder is removed and -EINTR returned. */
 	volatile sig_atomic_t *cancel;
+	/* Flush every file and the folders to disk before the rename (survives a power loss, costs time). */
+	int sync;
 };
 
 /*
