@@ -545,32 +545,29 @@ static void clean_stale(int pdfd, const char *prefix)
 	closedir(dir);
 }
 
-/* The folder out lies in: "." for a plain name. */
+/* The folder out lies in ("." for a plain name), and its own name. */
 static int split_out(const char *out, char *parent, size_t plen, char *base, size_t blen)
 {
-	char tmp[PATH_MAX];
-	size_t n = strlen(out);
+	size_t n = strlen(out), b;
 
-	if (!n || n >= sizeof(tmp))
+	while (n > 1 && out[n - 1] == '/')
+		n--;
+	b = n;
+	while (b > 0 && out[b - 1] != '/')
+		b--;
+	if (n - b >= blen || b >= plen || n == b)
 		return -ENAMETOOLONG;
-	memcpy(tmp, out, n + 1);
-	while (n > 1 && tmp[n - 1] == '/')
-		tmp[--n] = 0;
-	char *slash = strrchr(tmp, '/');
-
-	if (!slash) {
-		snprintf(parent, plen, ".");
-		snprintf(base, blen, "%s", tmp);
-	} else {
-		snprintf(base, blen, "%s", slash + 1);
-		if (slash == tmp)
-			snprintf(parent, plen, "/");
-		else {
-			*slash = 0;
-			snprintf(parent, plen, "%s", tmp);
-		}
+	memcpy(base, out + b, n - b);
+	base[n - b] = 0;
+	if (!b)
+		memcpy(parent, ".", 2);
+	else if (b == 1)
+		memcpy(parent, "/", 2);
+	else {
+		memcpy(parent, out, b - 1);
+		parent[b - 1] = 0;
 	}
-	if (!base[0] || !strcmp(base, ".") || !strcmp(base, ".."))
+	if (!strcmp(base, ".") || !strcmp(base, ".."))
 		return -EINVAL;
 	return 0;
 }
@@ -591,7 +588,7 @@ static int inside_input(struct img_set *set, const char *parent)
 
 int img_set_write(struct img_set *set, const char *out, const struct img_set_write_opts *o, struct img_err *err)
 {
-	char parent[PATH_MAX], base[NAME_MAX + 1], tmpname[NAME_MAX + 1], tmppath[PATH_MAX];
+	char parent[PATH_MAX], base[NAME_MAX + 1], tmpname[NAME_MAX + 32], tmppath[PATH_MAX + NAME_MAX + 32];
 	volatile sig_atomic_t *cancel = o ? o->cancel : NULL;
 	struct stat st;
 	int pdfd, tdfd, lockfd, r = 0;
@@ -615,7 +612,7 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 	pdfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pdfd < 0)
 		return sys_fail(err, parent, "cannot open the folder");
-	char prefix[NAME_MAX + 1];
+	char prefix[NAME_MAX + 16];
 
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
 	clean_stale(pdfd, prefix);
