@@ -42,6 +42,8 @@ struct pending {
 /* A source of move-in actions: which of its entries have been taken. */
 struct consumed {
 	char *member;
+	uint8_t *taken;            /* entries that moved in elsewhere: they leave when the table is done */
+	size_t n;
 	const char *rule;
 };
 
@@ -911,23 +913,36 @@ static int act_move_out(struct xf_ctx *c, const struct xf_action *a, struct img_
 	return 0;
 }
 
-/* A move-in source: checked when the table is done (every entry taken, then the image goes). */
-static int consumed_note(struct xf_ctx *c, const char *member)
+/* A move-in source: its entries stay in place (and keep their indexes) until the table is done. */
+static struct consumed *consumed_for(struct xf_ctx *c, const char *member, size_t n)
 {
 	for (size_t i = 0; i < c->ncons; i++)
 		if (!strcmp(c->cons[i].member, member))
-			return 0;
-	struct consumed *n = img_realloc(c->cons, (c->ncons + 1) * sizeof(*n));
+			return &c->cons[i];
+	struct consumed *nc = img_realloc(c->cons, (c->ncons + 1) * sizeof(*nc));
 
-	if (!n)
-		return -ENOMEM;
-	c->cons = n;
-	n = &c->cons[c->ncons];
-	n->member = img_strdup(member);
-	n->rule = c->rule->name;
-	if (!n->member)
-		return -ENOMEM;
+	if (!nc)
+		return NULL;
+	c->cons = nc;
+	nc = &c->cons[c->ncons];
+	nc->member = img_strdup(member);
+	nc->taken = img_calloc(n ? n : 1, 1);
+	nc->n = n;
+	nc->rule = c->rule->name;
+	if (!nc->member || !nc->taken) {
+		img_free(nc->member);
+		img_free(nc->taken);
+		return NULL;
+	}
 	c->ncons++;
+	return nc;
+}
+
+static int is_taken(const struct xf_ctx *c, const char *member, size_t i)
+{
+	for (size_t k = 0; k < c->ncons; k++)
+		if (!strcmp(c->cons[k].member, member))
+			return i < c->cons[k].n && c->cons[k].taken[i];
 	return 0;
 }
 
@@ -947,8 +962,8 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 {
 	char sname[256];
 	struct img_image *si;
-	size_t got = 0, keep = 0, have[4] = { 0 };
-	uint8_t *taken;
+	size_t got = 0, have[4] = { 0 };
+	struct consumed *cs;
 	int r = 0;
 
 	if (target_name(c, a->kind_to, sname, sizeof(sname)))
@@ -957,7 +972,8 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 		return 0;
 	if (img_set_image(c->set, sname, &si, c->err))
 		return -EINVAL;
-	if (consumed_note(c, sname))
+	cs = consumed_for(c, sname, si->n);
+	if (!cs)
 		return img_err_set(c->err, ENOMEM, "out of memory");
 	/* the containers come with the image, even when it has no entries */
 	for (size_t k = 0; k < a->nfields; k++) {
@@ -967,13 +983,10 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 			return img_err_set(c->err, ENOMEM, "out of memory");
 		have[k] = img_msg_count(h, a->fields[k].fd[a->fields[k].n - 1]->name);
 	}
-	taken = img_calloc(si->n ? si->n : 1, 1);
-	if (!taken)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	for (size_t j = 0; j < si->n && !r; j++) {
+	for (size_t j = 0; j < si->n && j < cs->n && !r; j++) {
 		struct img_msg *sm = si->e[j].msg;
 
-		if (!sm || si->e[j].desc != a->kind_to->msg || !kv_match(a->match, a->nmatch, sm, m))
+		if (cs->taken[j] || !sm || si->e[j].desc != a->kind_to->msg || !kv_match(a->match, a->nmatch, sm, m))
 			continue;
 		if (a->nfields > 1 && got >= a->nfields)
 			break;
@@ -993,7 +1006,7 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 			break;
 		}
 		f->v.m = sm;
-		taken[j] = 1;
+		cs->taken[j] = 1;
 		if (p->fd[p->n - 1]->label == IMG_L_REPEATED)
 			snprintf(field, sizeof(field), "%s[%zu]", p->text, have[k]++);
 		else
@@ -1001,12 +1014,6 @@ static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_m
 		r = record(c, IMG_XF_OP_MOVE, sname, (int64_t)j, field, NULL, NULL, c->member, (int64_t)c->idx);
 		got++;
 	}
-	/* what moved leaves its image (indexes above are the ones the entries had) */
-	for (size_t j = 0; j < si->n; j++)
-		if (!taken[j])
-			si->e[keep++] = si->e[j];
-	si->n = keep;
-	img_free(taken);
 	return r;
 }
 
@@ -1713,7 +1720,7 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 
 		c->gone = 0;
 		c->added_after = 0;
-		if (!e->msg || (r->entry && e->desc != r->entry)) {
+		if (!e->msg || (r->entry && e->desc != r->entry) || is_taken(c, c->member, c->idx)) {
 			c->idx++;
 			continue;
 		}
@@ -1933,22 +1940,39 @@ out:
 	return r == -ENOMEM ? img_err_set(c->err, ENOMEM, "out of memory") : r;
 }
 
+/* The entries that moved in leave their image; an image they all left goes; one they did not is an error. */
 static int finish_consumed(struct xf_ctx *c, struct consumed *cs)
 {
 	struct img_xf_rulestat st = { c->t->name, cs->rule, NULL, 0, 0, 0 };
 	struct img_image *img;
+	size_t keep = 0, first = SIZE_MAX;
 	int r;
 
 	if (!img_set_has(c->set, cs->member))
 		return 0;
 	if (img_set_image(c->set, cs->member, &img, c->err))
 		return -EINVAL;
-	if (img->n) {
+	for (size_t j = 0; j < img->n; j++) {
+		if (j < cs->n && cs->taken[j])
+			continue;
+		if (first == SIZE_MAX)
+			first = j;
+		img->e[keep++] = img->e[j];
+	}
+	if (keep && c->o->policy == IMG_XF_HOPE) {
+		img->n = keep;
+		if (c->rep)
+			img_xf_report_warn(c->rep, "%s: %zu entr%s that nothing took in stay%s (rule %s of %s)", cs->member,
+					   keep, keep == 1 ? "y" : "ies", keep == 1 ? "s" : "", cs->rule, c->t->name);
+		return 0;
+	}
+	if (keep) {
 		img_err_subject(c->err, cs->member);
-		return img_err_set(c->err, EINVAL, "entry %zu at offset 0x%llx: no entry took it in (rule %s of %s): "
-				   "it belongs to something the set does not have", (size_t)0,
+		return img_err_set(c->err, EINVAL, "entry %zu at offset 0x%llx: nothing took it in (rule %s of %s): "
+				   "it belongs to something the set does not have", first,
 				   (unsigned long long)img->e[0].off, cs->rule, c->t->name);
 	}
+	img->n = 0;
 	c->stat = &st;
 	r = record(c, IMG_XF_OP_DROP_IMAGE, cs->member, -1, NULL, NULL, NULL, NULL, -1);
 	c->stat = NULL;
@@ -2012,8 +2036,10 @@ static void ctx_free(struct xf_ctx *c)
 		img_free(c->pend[i].seqname);
 	}
 	img_free(c->pend);
-	for (size_t i = 0; i < c->ncons; i++)
+	for (size_t i = 0; i < c->ncons; i++) {
 		img_free(c->cons[i].member);
+		img_free(c->cons[i].taken);
+	}
 	img_free(c->cons);
 	for (size_t i = 0; i < c->nord; i++) {
 		img_free(c->ord[i].member);
