@@ -1163,6 +1163,11 @@ static int map_path_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_f
 			continue;
 		if (nul)
 			img_buf_addc(&out, 0);
+		if (a->unix_name && out.len > 108) {
+			r = efail(c, "%s would be %zu bytes long: a unix socket name holds at most 108 (sun_path)",
+				  a->path.text, out.len);
+			break;
+		}
 		if (out.failed || out.len > UINT32_MAX) {
 			r = img_err_set(c->err, ENOMEM, "out of memory");
 			break;

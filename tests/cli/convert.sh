@@ -170,6 +170,12 @@ fi
 rm -rf "$T/mp2"
 "$CONVERT" apply --map-path /tmp/crsub=/x "$MP" -o "$T/mp2" > "$T/log" 2>&1
 check "map-path: /tmp/crsub does not match /tmp/crsubj (whole components)" diff -r "$MP" "$T/mp2"
+if have_corpus; then
+	long=/srv/$(printf 'x%.0s' $(seq 1 100))
+	"$CONVERT" apply --map-path "/tmp/crsubj=$long" "$MP" -o "$T/mp4" > /dev/null 2> "$T/err"
+	check "map-path: a unix socket name longer than sun_path is refused, with the entry" \
+		grep -q "files.img': entry 15 at offset 0x[0-9a-f]*: usk.name would be 111 bytes long" "$T/err"
+fi
 rm -rf "$T/mp3"
 "$CONVERT" apply --map-path /tmp/crsubj=/srv/crsubj "$T/mp" -o "$T/mp3" > /dev/null 2>&1
 check "map-path: a second run finds nothing left to map" diff -r "$T/mp" "$T/mp3"
