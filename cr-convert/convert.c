@@ -318,6 +318,14 @@ static void print_json(struct img_cli *c, struct job *j, struct img_set *set, co
 	for (size_t i = 0; i < img_set_count(set); i++)
 		same += img_set_state(set, i) == IMG_SET_SAME;
 	img_jw_kv_u64(&w, "copied", same);
+	const char *const *left;
+	size_t nleft = img_set_left_out(set, &left);
+
+	img_jw_key(&w, "left_out");
+	img_jw_arr_begin(&w);
+	for (size_t i = 0; i < nleft; i++)
+		img_jw_str(&w, left[i]);
+	img_jw_arr_end(&w);
 	img_jw_obj_end(&w);
 	img_jw_obj_end(&w);
 	img_out_putc(&o, '\n');
@@ -375,6 +383,11 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		r = img_cli_fail(c, "read", &e);
 		goto out;
 	}
+	const char *const *left;
+	size_t nleft = img_set_left_out(set, &left);
+
+	for (size_t i = 0; i < nleft; i++)
+		img_cli_warn(c, "%s/%s is not a file: it is left out of the output", j.in, left[i]);
 	if (j.to) {
 		r = plan_versions(c, &j, set, &vs);
 		if (r)

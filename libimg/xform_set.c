@@ -42,6 +42,8 @@ struct img_set {
 	char *parent_link;      /* the "parent" symlink of an incremental dump, as written */
 	struct img_image **dead; /* images of removed members: moved messages still point into them */
 	size_t ndead;
+	char **left;            /* what a directory holds besides files and the parent link: not written */
+	size_t nleft;
 };
 
 const char *xf_base(const char *path)
@@ -129,6 +131,32 @@ int img_set_open(struct img_dir *d, const struct img_schema *s, struct img_set *
 	if (d->ops->name && !strcmp(d->ops->name, "directory")) {
 		char path[PATH_MAX], link[PATH_MAX];
 		ssize_t n;
+		DIR *dir = opendir(d->path);
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir))) {
+			struct stat st;
+			size_t pos;
+
+			if (de->d_name[0] == '.' || !strcmp(de->d_name, "parent") || find(set, de->d_name, &pos))
+				continue;
+			if (snprintf(path, sizeof(path), "%s/%s", d->path, de->d_name) >= (int)sizeof(path) ||
+			    (stat(path, &st) == 0 && S_ISREG(st.st_mode)))
+				continue;
+			char **nl = img_realloc(set->left, (set->nleft + 1) * sizeof(*nl));
+
+			if (!nl || !(nl[set->nleft] = img_strdup(de->d_name))) {
+				if (nl)
+					set->left = nl;
+				closedir(dir);
+				img_set_free(set);
+				return img_err_set(err, ENOMEM, "out of memory");
+			}
+			set->left = nl;
+			set->nleft++;
+		}
+		if (dir)
+			closedir(dir);
 
 		if (snprintf(path, sizeof(path), "%s/parent", d->path) < (int)sizeof(path)) {
 			n = readlink(path, link, sizeof(link) - 1);
@@ -156,6 +184,9 @@ void img_set_free(struct img_set *set)
 	for (size_t i = 0; i < set->ndead; i++)
 		img_image_free(set->dead[i]);
 	img_free(set->dead);
+	for (size_t i = 0; i < set->nleft; i++)
+		img_free(set->left[i]);
+	img_free(set->left);
 	img_free(set->m);
 	img_free(set->parent_link);
 	img_free(set);
@@ -169,6 +200,12 @@ const struct img_schema *img_set_schema(const struct img_set *set)
 struct img_dir *img_set_dir(const struct img_set *set)
 {
 	return set->d;
+}
+
+size_t img_set_left_out(const struct img_set *set, const char *const **names)
+{
+	*names = (const char *const *)set->left;
+	return set->nleft;
 }
 
 size_t img_set_count(const struct img_set *set)

@@ -362,6 +362,10 @@ check "--tables schemas/transforms: the same result as the built-in tables" diff
 rm -rf "$T/inc" "$T/inc41" && mkdir "$T/inc" && cp "$SAMPLE"/* "$T/inc/" && ln -s ../prev-dump "$T/inc/parent"
 "$CONVERT" downgrade -q --to 4.1 "$T/inc" -o "$T/inc41" || fail "a set with a parent link"
 check "the parent link is kept as it was" test "$(readlink "$T/inc41/parent")" = ../prev-dump
+mkdir "$T/inc/sub"
+rm -rf "$T/inc41"
+"$CONVERT" downgrade --to 4.1 "$T/inc" -o "$T/inc41" > /dev/null 2> "$T/err"
+check "a folder inside the set is left out, with a warning" sh -c "grep -q 'inc/sub is not a file: it is left out' '$T/err' && [ ! -e '$T/inc41/sub' ]"
 
 # The inputs did not change
 for s in $INPUTS $SAMPLE; do

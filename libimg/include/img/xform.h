@@ -51,6 +51,8 @@ enum { IMG_SET_SAME = 0, IMG_SET_CHANGED, IMG_SET_ADDED, IMG_SET_REMOVED };
 size_t img_set_count(const struct img_set *set);
 const char *img_set_member(const struct img_set *set, size_t i);
 int img_set_state(const struct img_set *set, size_t i);
+/* What the folder holds besides image files and the parent link (folders, sockets, dangling links): not written. */
+size_t img_set_left_out(const struct img_set *set, const char *const **names);
 /* Whether a member is there (and not removed). */
 int img_set_has(const struct img_set *set, const char *member);
 /*
