@@ -2,104 +2,29 @@
  * The transform engine: runs a table's rules over an image set.
  *
  * For each rule, the images of its kinds are read (in name order) and each
- * entry whose message and conditions match gets the rule's actions.  What an
- * action changes is reported with the value before and after, rendered the
- * way crit --pretty prints it.  Work that needs the whole table done first
- * happens at its end: entries wrapped into another image are merged in key
- * order, images whose entries all moved elsewhere are dropped, and the order
- * a later merge would rebuild is checked against the one there was.
+ * entry whose message and conditions match gets the rule's actions
+ * (xform_move.c: fields, entries and images; xform_native.c: what needs
+ * CRIU's meaning of fields).  What an action changes is reported with the
+ * value before and after, rendered the way crit --pretty prints it.  Work that
+ * needs the whole table done first happens at its end: entries wrapped into
+ * another image are merged in key order, images whose entries all moved
+ * elsewhere are dropped, and the order a later merge would rebuild is checked
+ * against the one there was.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "xform_int.h"
-
-struct pend_ent {
-	uint32_t seq;
-	struct img_msg *m;
-	const char *from;       /* source member (report arena) */
-	int64_t from_entry;
-	const char *field;
-};
-
-/* Entries wrapped into a target image, merged in when the table is done. */
-struct pending {
-	char *target;
-	const struct img_kind *k;
-	const struct xf_path *order;
-	struct pend_ent *e;
-	size_t n, cap;
-	const char **seqname;
-	size_t nseq;
-	const char *table, *rule;
-};
-
-/* A source of move-in actions: which of its entries have been taken. */
-struct consumed {
-	char *member;
-	uint8_t *taken;            /* entries that moved in elsewhere: they leave when the table is done */
-	size_t n;
-	const char *rule;
-};
-
-/* Entries moved out of an image that a later merge puts back by a key: is the order it rebuilds the same? */
-struct ordcheck {
-	char *member;
-	const struct xf_path *order;
-	uint64_t *keys;            /* the keys of the image's entries before anything moved */
-	size_t nkeys;
-	char **tname;              /* targets, and the keys they got, in order */
-	uint64_t **tkeys;
-	size_t *ntkeys;
-	size_t nt;
-};
-
-struct task {
-	uint32_t tid, pid;
-};
-
-struct xf_ctx {
-	struct img_set *set;
-	const struct img_xf_table *t;
-	const struct img_xf_opts *o;
-	struct img_xf_report *rep;
-	struct img_err *err;
-	const struct xf_rule *rule;
-	struct img_xf_rulestat *stat;
-	const char *member;        /* the image being worked on */
-	struct img_image *img;
-	size_t idx;                /* the entry */
-	uint64_t id;               /* the number in the member's name */
-	int has_id;
-	int changed;
-	int gone;                  /* the entry left its image */
-	size_t added_after;        /* entries inserted after it (skipped by the loop) */
-	struct task *tasks;
-	size_t ntasks;
-	int tasks_loaded;
-	uint64_t *remapped;        /* ids of files with a remap (ghost or linked): refresh-file leaves them */
-	size_t nremapped;
-	int remap_loaded;
-	struct pending *pend;
-	size_t npend;
-	struct consumed *cons;
-	size_t ncons;
-	struct ordcheck *ord;
-	size_t nord;
-	struct lazy_cache *lazy;   /* lazy-flags: the VMAs of the task last looked at */
-};
 
 static const struct img_xf_opts no_opts;
 
 /* Report */
 
 
-static int record(struct xf_ctx *c, int op, const char *image, int64_t entry, const char *field, const char *before,
+int xf_record(struct xf_ctx *c, int op, const char *image, int64_t entry, const char *field, const char *before,
 		  const char *after, const char *to_image, int64_t to_entry)
 {
 	struct img_xf_report *r = c->rep;
@@ -164,7 +89,7 @@ static struct img_xf_rulestat *rule_stat(struct xf_ctx *c, const struct xf_rule 
 }
 
 /* A field's value as crit --pretty prints it (NULL when the field is absent). */
-static char *render(struct xf_ctx *c, const struct img_msg *m, const struct img_fielddesc *fd)
+char *xf_render(struct xf_ctx *c, const struct img_msg *m, const struct img_fielddesc *fd)
 {
 	struct img_buf b;
 	struct img_out o;
@@ -184,7 +109,7 @@ static char *render(struct xf_ctx *c, const struct img_msg *m, const struct img_
 	return s;
 }
 
-static char *render_msg(struct xf_ctx *c, const struct img_msg *m)
+char *xf_render_msg(struct xf_ctx *c, const struct img_msg *m)
 {
 	struct img_buf b;
 	struct img_out o;
@@ -202,16 +127,14 @@ static char *render_msg(struct xf_ctx *c, const struct img_msg *m)
 	return s;
 }
 
-static int same_str(const char *a, const char *b)
+int xf_same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
 /* Errors name the image and the entry */
 
-static int efail(struct xf_ctx *c, const char *fmt, ...) IMG_PRINTF(2, 3);
-
-static int efail(struct xf_ctx *c, const char *fmt, ...)
+int xf_efail(struct xf_ctx *c, const char *fmt, ...)
 {
 	char what[640];
 	va_list ap;
@@ -230,7 +153,7 @@ static int efail(struct xf_ctx *c, const char *fmt, ...)
 /* Paths */
 
 /* The message that holds the path's last field: walked through singular fields, made when create is set. */
-static struct img_msg *holder(struct img_arena *a, struct img_msg *m, const struct xf_path *p, int create)
+struct img_msg *xf_holder(struct img_arena *a, struct img_msg *m, const struct xf_path *p, int create)
 {
 	for (uint32_t i = 0; m && i + 1 < p->n; i++) {
 		struct img_msg *s = img_msg_sub(m, p->fd[i]->name);
@@ -242,10 +165,9 @@ static struct img_msg *holder(struct img_arena *a, struct img_msg *m, const stru
 	return m;
 }
 
-typedef int (*leaf_fn)(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg);
 
 /* Every message that holds the last field, through repeated fields too. */
-static int walk(struct xf_ctx *c, struct img_msg *m, const struct xf_path *p, uint32_t i, leaf_fn fn, void *arg)
+int xf_walk(struct xf_ctx *c, struct img_msg *m, const struct xf_path *p, uint32_t i, leaf_fn fn, void *arg)
 {
 	if (!m)
 		return 0;
@@ -256,7 +178,7 @@ static int walk(struct xf_ctx *c, struct img_msg *m, const struct xf_path *p, ui
 
 		if (f->num != p->fd[i]->num || f->fi == IMG_FI_UNKNOWN)
 			continue;
-		int r = walk(c, f->v.m, p, i + 1, fn, arg);
+		int r = xf_walk(c, f->v.m, p, i + 1, fn, arg);
 
 		if (r)
 			return r;
@@ -264,9 +186,9 @@ static int walk(struct xf_ctx *c, struct img_msg *m, const struct xf_path *p, ui
 	return 0;
 }
 
-static int get_u64(const struct img_msg *m, const struct xf_path *p, uint64_t *v)
+int xf_get_u64(const struct img_msg *m, const struct xf_path *p, uint64_t *v)
 {
-	struct img_msg *h = holder(NULL, (struct img_msg *)m, p, 0);
+	struct img_msg *h = xf_holder(NULL, (struct img_msg *)m, p, 0);
 	const struct img_fval *f;
 	const struct img_fielddesc *fd = p->fd[p->n - 1];
 
@@ -276,14 +198,14 @@ static int get_u64(const struct img_msg *m, const struct xf_path *p, uint64_t *v
 	return 1;
 }
 
-static struct img_arena *arena_of(struct xf_ctx *c)
+struct img_arena *xf_arena_of(struct xf_ctx *c)
 {
 	return &c->img->arena;
 }
 
 /* Tasks and threads (pstree.img) */
 
-static int load_tasks(struct xf_ctx *c)
+int xf_load_tasks(struct xf_ctx *c)
 {
 	struct img_image *ps;
 	struct img_iter it;
@@ -324,9 +246,9 @@ static int load_tasks(struct xf_ctx *c)
 }
 
 /* The task a thread belongs to; 0 when pstree does not know it. */
-static uint32_t task_of(struct xf_ctx *c, uint32_t tid)
+uint32_t xf_task_of(struct xf_ctx *c, uint32_t tid)
 {
-	if (load_tasks(c))
+	if (xf_load_tasks(c))
 		return 0;
 	for (size_t i = 0; i < c->ntasks; i++)
 		if (c->tasks[i].tid == tid)
@@ -334,7 +256,7 @@ static uint32_t task_of(struct xf_ctx *c, uint32_t tid)
 	return 0;
 }
 
-static int member_id(const struct img_set *set, const char *member, uint64_t *id)
+int xf_member_id(const struct img_set *set, const char *member, uint64_t *id)
 {
 	const struct img_kind *k = img_kind_by_file(img_set_schema(set), member);
 
@@ -343,14 +265,14 @@ static int member_id(const struct img_set *set, const char *member, uint64_t *id
 }
 
 /* The leader's core image of the thread this core image is for, or NULL. */
-static struct img_msg *leader_core(struct xf_ctx *c, int *is_leader)
+struct img_msg *xf_leader_core(struct xf_ctx *c, int *is_leader)
 {
 	char name[64];
 	struct img_image *img;
 	uint32_t pid;
 
 	*is_leader = 0;
-	if (!c->has_id || !(pid = task_of(c, (uint32_t)c->id)))
+	if (!c->has_id || !(pid = xf_task_of(c, (uint32_t)c->id)))
 		return NULL;
 	*is_leader = pid == c->id;
 	snprintf(name, sizeof(name), "core-%u.img", pid);
@@ -444,7 +366,7 @@ static int has_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fieldd
 }
 
 /* Two messages (or absences) the same: their encodings are compared. */
-static int same_msg(const struct img_msg *a, const struct img_msg *b)
+int xf_same_msg(const struct img_msg *a, const struct img_msg *b)
 {
 	struct img_buf x, y;
 	int same;
@@ -468,36 +390,36 @@ static int cond_one(struct xf_ctx *c, const struct xf_cond *w, const struct img_
 	switch (w->kind) {
 	case XC_HAS:
 	case XC_MISSING:
-		walk(c, (struct img_msg *)m, &w->path, 0, has_leaf, &hit);
+		xf_walk(c, (struct img_msg *)m, &w->path, 0, has_leaf, &hit);
 		*res = w->kind == XC_HAS ? hit : !hit;
 		return 0;
 	case XC_CMP: {
 		struct cmp_arg a = { w, 0 };
 
-		walk(c, (struct img_msg *)m, &w->path, 0, cmp_leaf, &a);
+		xf_walk(c, (struct img_msg *)m, &w->path, 0, cmp_leaf, &a);
 		*res = a.hit;
 		return 0;
 	}
 	case XC_THREAD:
-		leader_core(c, &leader);
-		*res = c->has_id && task_of(c, (uint32_t)c->id) && leader == w->leader;
+		xf_leader_core(c, &leader);
+		*res = c->has_id && xf_task_of(c, (uint32_t)c->id) && leader == w->leader;
 		return 0;
 	case XC_SAME_IN_LEADER: {
-		struct img_msg *lc = leader_core(c, &leader);
+		struct img_msg *lc = xf_leader_core(c, &leader);
 		const struct img_fielddesc *fd = w->path.fd[w->path.n - 1];
 
 		if (!lc) {
 			*res = 0;
 			return 0;
 		}
-		struct img_msg *h1 = holder(NULL, (struct img_msg *)m, &w->path, 0), *h2 = holder(NULL, lc, &w->path, 0);
+		struct img_msg *h1 = xf_holder(NULL, (struct img_msg *)m, &w->path, 0), *h2 = xf_holder(NULL, lc, &w->path, 0);
 		const struct img_fval *f1 = h1 ? img_msg_get_num(h1, fd->num) : NULL;
 		const struct img_fval *f2 = h2 ? img_msg_get_num(h2, fd->num) : NULL;
 
 		if (!f1 || !f2)
 			*res = !f1 && !f2;
 		else if (fd->type == IMG_T_MESSAGE)
-			*res = same_msg(f1->v.m, f2->v.m);
+			*res = xf_same_msg(f1->v.m, f2->v.m);
 		else if (f1->wt == IMG_WT_LEN)
 			*res = f1->v.b.len == f2->v.b.len && !memcmp(f1->v.b.p, f2->v.b.p, f1->v.b.len);
 		else
@@ -534,35 +456,35 @@ int xf_cond_all(struct xf_ctx *c, const struct xf_cond *w, size_t n, const struc
 /* Images */
 
 /* The member an action's target kind names, for the image being worked on. */
-static int target_name(struct xf_ctx *c, const struct img_kind *k, char *buf, size_t len)
+int xf_target_name(struct xf_ctx *c, const struct img_kind *k, char *buf, size_t len)
 {
 	if (strchr(k->pattern, '%')) {
 		if (!c->has_id)
-			return efail(c, "%s images are numbered, and %s has no number to give them", k->name, c->member);
+			return xf_efail(c, "%s images are numbered, and %s has no number to give them", k->name, c->member);
 		if (img_kind_filename(k, c->id, NULL, buf, len))
-			return efail(c, "name too long");
+			return xf_efail(c, "name too long");
 		return 0;
 	}
 	snprintf(buf, len, "%s", k->pattern);
 	return 0;
 }
 
-static int get_or_add(struct xf_ctx *c, const char *name, const struct img_kind *k, struct img_image **img)
+int xf_get_or_add(struct xf_ctx *c, const char *name, const struct img_kind *k, struct img_image **img)
 {
 	if (img_set_has(c->set, name))
 		return img_set_image(c->set, name, img, c->err);
 	if (img_set_add(c->set, name, k, img, c->err))
 		return -EINVAL;
-	return record(c, IMG_XF_OP_ADD_IMAGE, name, -1, NULL, NULL, NULL, NULL, -1);
+	return xf_record(c, IMG_XF_OP_ADD_IMAGE, name, -1, NULL, NULL, NULL, NULL, -1);
 }
 
-static void remove_entry(struct img_image *img, size_t i)
+void xf_remove_entry(struct img_image *img, size_t i)
 {
 	memmove(&img->e[i], &img->e[i + 1], (img->n - i - 1) * sizeof(*img->e));
 	img->n--;
 }
 
-static int insert_entry(struct img_image *img, size_t pos, const struct img_msgdesc *d, struct img_msg *m)
+int xf_insert_entry(struct img_image *img, size_t pos, const struct img_msgdesc *d, struct img_msg *m)
 {
 	struct img_entry *e = img_image_add(img, d, m), t;
 
@@ -574,1111 +496,69 @@ static int insert_entry(struct img_image *img, size_t pos, const struct img_msgd
 	return 0;
 }
 
-/* Actions */
-
-static int set_value(struct xf_ctx *c, struct img_arena *a, struct img_msg *m, const struct xf_path *p,
-		     const struct img_jv *v, const char *where)
-{
-	struct img_msg *h = holder(a, m, p, 1);
-	const struct img_fielddesc *fd = p->fd[p->n - 1];
-
-	if (!h)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	if (fd->type == IMG_T_MESSAGE) {
-		struct img_msg *sub = img_msg_from_json(a, fd->msg, v, where, c->err);
-		struct img_fval *f;
-
-		if (!sub)
-			return -EINVAL;
-		if (fd->label != IMG_L_REPEATED)
-			img_msg_del(h, fd->name);
-		f = img_msg_insert(a, h, fd);
-		if (!f)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		f->v.m = sub;
-		return 0;
-	}
-	return img_field_from_json(a, h, fd, v, where, c->err);
-}
-
-/* Copy the value at from into to (same entry); an absent value leaves to as it is. */
-static int copy_value(struct xf_ctx *c, struct img_msg *m, const struct xf_path *from, const struct xf_path *to)
-{
-	const struct img_fielddesc *fs = from->fd[from->n - 1], *ft = to->fd[to->n - 1];
-	struct img_msg *hs = holder(NULL, m, from, 0), *ht;
-	const struct img_fval *f = hs ? img_msg_get_num(hs, fs->num) : NULL;
-	struct img_arena *a = arena_of(c);
-	char *before, *after;
-
-	if (!f)
-		return 0;
-	ht = holder(a, m, to, 1);
-	if (!ht)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	before = render(c, ht, ft);
-	if (fs->type == IMG_T_MESSAGE || ft->type == IMG_T_MESSAGE) {
-		if (fs->type != ft->type || fs->msg != ft->msg)
-			return efail(c, "cannot copy %s into %s: not the same message", from->text, to->text);
-		struct img_msg *d = img_msg_dup(a, f->v.m);
-		struct img_fval *nf;
-
-		if (!d)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		img_msg_del(ht, ft->name);
-		nf = img_msg_insert(a, ht, ft);
-		if (!nf)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		nf->v.m = d;
-	} else if (f->wt == IMG_WT_LEN) {
-		if (ft->type != IMG_T_STRING && ft->type != IMG_T_BYTES)
-			return efail(c, "cannot copy %s into %s: not both strings", from->text, to->text);
-		if (img_msg_set_bytes(a, ht, ft->name, f->v.b.p, f->v.b.len))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-	} else {
-		uint64_t v = img_fval_u64(fs, f);
-
-		if (ft->type == IMG_T_STRING || ft->type == IMG_T_BYTES)
-			return efail(c, "cannot copy %s into %s: a number into a string", from->text, to->text);
-		if ((ft->type == IMG_T_UINT32 || ft->type == IMG_T_FIXED32) && v > UINT32_MAX)
-			return efail(c, "%s is %llu, which does not fit %s (uint32)", from->text, (unsigned long long)v,
-				     to->text);
-		if (img_msg_set_u64(a, ht, ft->name, v))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-	}
-	after = render(c, ht, ft);
-	if (same_str(before, after))
-		return 0;
-	return record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, to->text, before, after, NULL, -1);
-}
-
-struct drop_arg {
-	const char *text;
-	int n;
-};
-
-static int drop_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg)
-{
-	struct drop_arg *d = arg;
-	char *before;
-
-	if (!img_msg_get_num(m, fd->num))
-		return 0;
-	before = render(c, m, fd);
-	img_msg_del(m, fd->name);
-	d->n++;
-	return record(c, IMG_XF_OP_DROP, c->member, (int64_t)c->idx, d->text, before, NULL, NULL, -1);
-}
-
-static int act_set(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	struct img_msg *h = holder(NULL, m, &a->path, 0);
-	const struct img_fielddesc *fd = a->path.fd[a->path.n - 1];
-	char *before = h ? render(c, h, fd) : NULL, *after;
-
-	if (set_value(c, arena_of(c), m, &a->path, a->value, a->path.text))
-		return -EINVAL;
-	h = holder(NULL, m, &a->path, 0);
-	after = render(c, h, fd);
-	if (same_str(before, after))
-		return 0;
-	return record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, a->path.text, before, after, NULL, -1);
-}
-
-/* Values given to a moved or wrapped message: literals, or fields of the entry ("$id"). */
-static int apply_kvs(struct xf_ctx *c, struct img_arena *a, struct img_msg *dst, const struct xf_kv *kv, size_t n,
-		     const struct img_msg *src)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct img_fielddesc *fd = kv[i].path.fd[kv[i].path.n - 1];
-		struct img_msg *h;
-
-		if (!kv[i].from.n) {
-			if (set_value(c, a, dst, &kv[i].path, kv[i].value, kv[i].path.text))
-				return -EINVAL;
-			continue;
-		}
-		uint64_t v;
-		const struct img_fielddesc *ff = kv[i].from.fd[kv[i].from.n - 1];
-
-		h = holder(a, dst, &kv[i].path, 1);
-		if (!h)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		if (ff->type == IMG_T_STRING || ff->type == IMG_T_BYTES) {
-			struct img_msg *sh = holder(NULL, (struct img_msg *)src, &kv[i].from, 0);
-			size_t len;
-			const uint8_t *p = sh ? img_msg_bytes(sh, ff->name, &len) : NULL;
-
-			if (p && img_msg_set_bytes(a, h, fd->name, p, len))
-				return img_err_set(c->err, ENOMEM, "out of memory");
-			continue;
-		}
-		if (!get_u64(src, &kv[i].from, &v))
-			continue;
-		if (img_msg_set_u64(a, h, fd->name, v))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-static int act_split(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	uint64_t cnt, adv, parts;
-	char before[32], after[32];
-	struct img_entry *e = &c->img->e[c->idx];
-
-	if (!get_u64(m, &a->path, &cnt) || cnt <= a->max)
-		return 0;
-	if (!get_u64(m, &a->advance, &adv))
-		return efail(c, "no %s to advance", a->advance.text);
-	parts = (cnt + a->max - 1) / a->max;
-	if (parts > 1000000)
-		return efail(c, "%s %llu would make %llu entries", a->path.text, (unsigned long long)cnt,
-			     (unsigned long long)parts);
-	if (a->unit && a->max > UINT64_MAX / a->unit)
-		return efail(c, "%s: the step does not fit 64 bits", a->advance.text);
-	for (uint64_t k = parts; k-- > 1;) {
-		struct img_msg *d = img_msg_dup(arena_of(c), m);
-		uint64_t n = k == parts - 1 ? cnt - k * a->max : a->max;
-
-		if (!d || img_msg_set_u64(arena_of(c), d, a->path.fd[0]->name, n) ||
-		    img_msg_set_u64(arena_of(c), d, a->advance.fd[0]->name, adv + k * a->max * a->unit) ||
-		    insert_entry(c->img, c->idx + 1, e->desc, d))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		e = &c->img->e[c->idx];
-		c->added_after++;
-	}
-	if (img_msg_set_u64(arena_of(c), m, a->path.fd[0]->name, a->max))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	snprintf(before, sizeof(before), "%llu", (unsigned long long)cnt);
-	snprintf(after, sizeof(after), "%llu", (unsigned long long)parts);
-	return record(c, IMG_XF_OP_SPLIT, c->member, (int64_t)c->idx, a->path.text, before, after, NULL, -1);
-}
-
-/* Merge an entry into the one before it when they continue each other and differ in nothing else. */
-static int act_merge(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	struct img_entry *e = &c->img->e[c->idx], *p;
-	uint64_t pc, pa, ec, ea;
-	char before[64];
-
-	if (!c->idx)
-		return 0;
-	p = &c->img->e[c->idx - 1];
-	if (p->desc != e->desc || !p->msg || !get_u64(p->msg, &a->path, &pc) || !get_u64(p->msg, &a->advance, &pa) ||
-	    !get_u64(m, &a->path, &ec) || !get_u64(m, &a->advance, &ea))
-		return 0;
-	/* the entries a split made: the one before holds a multiple of the largest count */
-	if (a->has_previous && (!a->previous || !pc || pc % a->previous))
-		return 0;
-	if (a->unit && pc > (UINT64_MAX - pa) / a->unit)
-		return 0;
-	if (pa + pc * a->unit != ea || pc > UINT64_MAX - ec)
-		return 0;
-	struct img_msg *x = img_msg_dup(arena_of(c), p->msg), *y = img_msg_dup(arena_of(c), m);
-
-	if (!x || !y)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	img_msg_del(x, a->path.fd[0]->name);
-	img_msg_del(x, a->advance.fd[0]->name);
-	img_msg_del(y, a->path.fd[0]->name);
-	img_msg_del(y, a->advance.fd[0]->name);
-	if (!same_msg(x, y))
-		return 0;
-	if (img_msg_set_u64(arena_of(c), p->msg, a->path.fd[0]->name, pc + ec))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	snprintf(before, sizeof(before), "%llu", (unsigned long long)ec);
-	if (record(c, IMG_XF_OP_MERGE, c->member, (int64_t)c->idx, a->path.text, before, NULL, c->member,
-		   (int64_t)c->idx - 1))
-		return -EINVAL;
-	remove_entry(c->img, c->idx);
-	c->gone = 1;
-	return 0;
-}
-
-static struct ordcheck *ord_for(struct xf_ctx *c, const struct xf_path *order)
-{
-	for (size_t i = 0; i < c->nord; i++)
-		if (!strcmp(c->ord[i].member, c->member))
-			return &c->ord[i];
-	struct ordcheck *n = img_realloc(c->ord, (c->nord + 1) * sizeof(*n));
-
-	if (!n)
-		return NULL;
-	c->ord = n;
-	struct ordcheck *o = &c->ord[c->nord];
-
-	memset(o, 0, sizeof(*o));
-	o->member = img_strdup(c->member);
-	o->order = order;
-	o->keys = img_calloc(c->img->n ? c->img->n : 1, sizeof(*o->keys));
-	if (!o->member || !o->keys) {
-		img_free(o->member);
-		img_free(o->keys);
-		return NULL;
-	}
-	for (size_t i = 0; i < c->img->n; i++) {
-		uint64_t k = 0;
-
-		if (c->img->e[i].msg)
-			get_u64(c->img->e[i].msg, order, &k);
-		o->keys[o->nkeys++] = k;
-	}
-	c->nord++;
-	return o;
-}
-
-static int ord_note(struct ordcheck *o, const char *target, uint64_t key)
-{
-	size_t t;
-
-	for (t = 0; t < o->nt; t++)
-		if (!strcmp(o->tname[t], target))
-			break;
-	if (t == o->nt) {
-		char **tn = img_realloc(o->tname, (o->nt + 1) * sizeof(*tn));
-		uint64_t **tk;
-		size_t *ntk;
-
-		if (!tn)
-			return -ENOMEM;
-		o->tname = tn;
-		tk = img_realloc(o->tkeys, (o->nt + 1) * sizeof(*tk));
-		if (!tk)
-			return -ENOMEM;
-		o->tkeys = tk;
-		ntk = img_realloc(o->ntkeys, (o->nt + 1) * sizeof(*ntk));
-		if (!ntk)
-			return -ENOMEM;
-		o->ntkeys = ntk;
-		o->tname[t] = img_strdup(target);
-		o->tkeys[t] = img_calloc(o->nkeys ? o->nkeys : 1, sizeof(uint64_t));
-		o->ntkeys[t] = 0;
-		o->nt++;
-		if (!o->tname[t] || !o->tkeys[t])
-			return -ENOMEM;
-	}
-	if (o->ntkeys[t] < o->nkeys)
-		o->tkeys[t][o->ntkeys[t]++] = key;
-	return 0;
-}
-
-static int act_move_out(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	char tname[256];
-	struct img_image *ti = NULL;
-	struct ordcheck *oc = NULL;
-
-	if (target_name(c, a->kind_to, tname, sizeof(tname)))
-		return -EINVAL;
-	for (size_t k = 0; k < a->nfields; k++) {
-		const struct xf_path *p = &a->fields[k];
-		const struct img_fielddesc *fd = p->fd[p->n - 1];
-		struct img_msg *h = holder(NULL, m, p, 0);
-		size_t j = 0;
-
-		if (!h)
-			continue; /* no container: no image either */
-		if (!ti && get_or_add(c, tname, a->kind_to, &ti))
-			return -EINVAL;
-		if (a->order.n && !oc && !(oc = ord_for(c, &a->order)))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < h->n; i++) {
-			struct img_fval *f = &h->f[i];
-			char field[300];
-
-			if (f->num != fd->num || f->fi == IMG_FI_UNKNOWN)
-				continue;
-			if (apply_kvs(c, &ti->arena, f->v.m, a->set, a->nset, m))
-				return -EINVAL;
-			if (!img_image_add(ti, a->kind_to->msg, f->v.m))
-				return img_err_set(c->err, ENOMEM, "out of memory");
-			if (fd->label == IMG_L_REPEATED)
-				snprintf(field, sizeof(field), "%s[%zu]", p->text, j);
-			else
-				snprintf(field, sizeof(field), "%s", p->text);
-			j++;
-			if (oc) {
-				uint64_t key = 0;
-
-				get_u64(m, &a->order, &key);
-				if (ord_note(oc, tname, key))
-					return img_err_set(c->err, ENOMEM, "out of memory");
-			}
-			if (record(c, IMG_XF_OP_MOVE, c->member, (int64_t)c->idx, field, NULL, NULL, tname,
-				   (int64_t)ti->n - 1))
-				return -EINVAL;
-		}
-		img_msg_del(h, fd->name);
-	}
-	return 0;
-}
-
-/* A move-in source: its entries stay in place (and keep their indexes) until the table is done. */
-static struct consumed *consumed_for(struct xf_ctx *c, const char *member, size_t n)
-{
-	for (size_t i = 0; i < c->ncons; i++)
-		if (!strcmp(c->cons[i].member, member))
-			return &c->cons[i];
-	struct consumed *nc = img_realloc(c->cons, (c->ncons + 1) * sizeof(*nc));
-
-	if (!nc)
-		return NULL;
-	c->cons = nc;
-	nc = &c->cons[c->ncons];
-	nc->member = img_strdup(member);
-	nc->taken = img_calloc(n ? n : 1, 1);
-	nc->n = n;
-	nc->rule = c->rule->name;
-	if (!nc->member || !nc->taken) {
-		img_free(nc->member);
-		img_free(nc->taken);
-		return NULL;
-	}
-	c->ncons++;
-	return nc;
-}
-
-static int is_taken(const struct xf_ctx *c, const char *member, size_t i)
-{
-	for (size_t k = 0; k < c->ncons; k++)
-		if (!strcmp(c->cons[k].member, member))
-			return i < c->cons[k].n && c->cons[k].taken[i];
-	return 0;
-}
-
-static int kv_match(const struct xf_kv *kv, size_t n, const struct img_msg *src, const struct img_msg *here)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint64_t a, b;
-		int ha = get_u64(src, &kv[i].path, &a), hb = get_u64(here, &kv[i].from, &b);
-
-		if (ha != hb || (ha && a != b))
-			return 0;
-	}
-	return 1;
-}
-
-static int act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	char sname[256];
-	struct img_image *si;
-	size_t got = 0, have[4] = { 0 };
-	struct consumed *cs;
-	int r = 0;
-
-	if (target_name(c, a->kind_to, sname, sizeof(sname)))
-		return -EINVAL;
-	if (!img_set_has(c->set, sname))
-		return 0;
-	if (img_set_image(c->set, sname, &si, c->err))
-		return -EINVAL;
-	cs = consumed_for(c, sname, si->n);
-	if (!cs)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	/* the containers come with the image, even when it has no entries */
-	for (size_t k = 0; k < a->nfields; k++) {
-		struct img_msg *h = holder(arena_of(c), m, &a->fields[k], 1);
-
-		if (!h)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		have[k] = img_msg_count(h, a->fields[k].fd[a->fields[k].n - 1]->name);
-	}
-	for (size_t j = 0; j < si->n && j < cs->n && !r; j++) {
-		struct img_msg *sm = si->e[j].msg;
-
-		if (cs->taken[j] || !sm || si->e[j].desc != a->kind_to->msg || !kv_match(a->match, a->nmatch, sm, m))
-			continue;
-		if (a->nfields > 1 && got >= a->nfields)
-			break;
-		size_t k = a->nfields > 1 ? got : 0;
-		const struct xf_path *p = &a->fields[k];
-		struct img_msg *h = holder(arena_of(c), m, p, 1);
-		struct img_fval *f;
-		char field[300];
-
-		if (!h || apply_kvs(c, arena_of(c), sm, a->set, a->nset, m)) {
-			r = h ? -EINVAL : img_err_set(c->err, ENOMEM, "out of memory");
-			break;
-		}
-		f = img_msg_insert(arena_of(c), h, p->fd[p->n - 1]);
-		if (!f) {
-			r = img_err_set(c->err, ENOMEM, "out of memory");
-			break;
-		}
-		f->v.m = sm;
-		cs->taken[j] = 1;
-		if (p->fd[p->n - 1]->label == IMG_L_REPEATED)
-			snprintf(field, sizeof(field), "%s[%zu]", p->text, have[k]++);
-		else
-			snprintf(field, sizeof(field), "%s", p->text);
-		r = record(c, IMG_XF_OP_MOVE, sname, (int64_t)j, field, NULL, NULL, c->member, (int64_t)c->idx);
-		got++;
-	}
-	return r;
-}
-
-static struct pending *pending_for(struct xf_ctx *c, const char *target, const struct img_kind *k,
-				   const struct xf_path *order)
-{
-	for (size_t i = 0; i < c->npend; i++)
-		if (!strcmp(c->pend[i].target, target))
-			return &c->pend[i];
-	struct pending *n = img_realloc(c->pend, (c->npend + 1) * sizeof(*n));
-
-	if (!n)
-		return NULL;
-	c->pend = n;
-	n = &c->pend[c->npend];
-	memset(n, 0, sizeof(*n));
-	n->target = img_strdup(target);
-	if (!n->target)
-		return NULL;
-	n->k = k;
-	n->order = order && order->n ? order : NULL;
-	n->table = c->stat ? c->stat->table : NULL;
-	n->rule = c->stat ? c->stat->rule : NULL;
-	c->npend++;
-	return n;
-}
-
-static int act_wrap_into(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	char tname[256];
-	struct pending *pd;
-	struct img_msg *w;
-	struct img_fval *f;
-	uint32_t seq;
-
-	if (target_name(c, a->kind_to, tname, sizeof(tname)))
-		return -EINVAL;
-	pd = pending_for(c, tname, a->kind_to, &a->order);
-	if (!pd)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	for (seq = 0; seq < pd->nseq; seq++)
-		if (!strcmp(pd->seqname[seq], c->member))
-			break;
-	if (seq == pd->nseq) {
-		const char **sn = img_realloc(pd->seqname, (pd->nseq + 1) * sizeof(*sn));
-
-		if (!sn)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		pd->seqname = sn;
-		sn[pd->nseq] = xf_rstr(c->rep, c->member);
-		if (!sn[pd->nseq] && c->rep)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		if (!sn[pd->nseq])
-			sn[pd->nseq] = c->member;
-		pd->nseq++;
-	}
-	w = img_msg_new(arena_of(c), a->kind_to->msg);
-	if (!w || !(f = img_msg_insert(arena_of(c), w, a->path.fd[0])))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	f->v.m = m;
-	if (apply_kvs(c, arena_of(c), w, a->set, a->nset, m))
-		return -EINVAL;
-	if (pd->n == pd->cap) {
-		size_t cap = pd->cap ? pd->cap * 2 : 32;
-		struct pend_ent *ne = img_realloc(pd->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		pd->e = ne;
-		pd->cap = cap;
-	}
-	pd->e[pd->n].seq = seq + 1; /* 0: the entries the target has */
-	pd->e[pd->n].m = w;
-	pd->e[pd->n].from = pd->seqname[seq];
-	pd->e[pd->n].from_entry = (int64_t)c->idx;
-	pd->e[pd->n].field = a->path.text;
-	pd->n++;
-	img_set_touch(c->set, c->member);
-	remove_entry(c->img, c->idx);
-	c->gone = 1;
-	c->changed = 1;
-	return 0;
-}
-
-/* Paths: old, or under old/, get new in its place. */
-static int map_one(const char *p, size_t n, const char *old, const char *new_, struct img_buf *out)
-{
-	size_t ol = strlen(old);
-
-	while (ol > 1 && old[ol - 1] == '/')
-		ol--;
-	if (n < ol || memcmp(p, old, ol) || (n > ol && p[ol] != '/' && !(ol == 1 && old[0] == '/')))
-		return 0;
-	size_t nl = strlen(new_);
-
-	while (nl > 1 && new_[nl - 1] == '/')
-		nl--;
-	out->len = 0;
-	if (ol == 1 && old[0] == '/' && n > 1) {
-		/* "/" maps every absolute path: "/a" under "/srv" is "/srv/a" */
-		img_buf_add(out, new_, nl);
-		if (nl == 1 && new_[0] == '/')
-			out->len = 0;
-		img_buf_add(out, p, n);
-	} else {
-		img_buf_add(out, new_, nl);
-		img_buf_add(out, p + ol, n - ol);
-	}
-	return out->failed ? -ENOMEM : 1;
-}
-
-static int map_path_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg)
-{
-	const struct xf_action *a = arg;
-	struct img_buf out;
-	int r = 0;
-
-	img_buf_init(&out);
-	for (uint32_t i = 0; i < m->n && !r; i++) {
-		struct img_fval *f = &m->f[i];
-		const char *p;
-		size_t n;
-		int nul = 0, hit = 0;
-
-		if (f->num != fd->num || f->fi == IMG_FI_UNKNOWN || f->wt != IMG_WT_LEN)
-			continue;
-		p = (const char *)f->v.b.p;
-		n = f->v.b.len;
-		if (a->unix_name) {
-			/* abstract names start with a NUL byte: not paths; a path name may end with its NUL */
-			if (!n || !p[0])
-				continue;
-			if (p[n - 1] == 0) {
-				nul = 1;
-				n--;
-			}
-		}
-		if (!n || p[0] != '/')
-			continue; /* relative names (unix sockets: name_dir holds the folder) are left */
-		if (a->old)
-			hit = map_one(p, n, a->old, a->new_, &out);
-		for (size_t k = 0; !a->old && !hit && k < c->o->npaths; k++)
-			hit = map_one(p, n, c->o->paths[k].old, c->o->paths[k].new_, &out);
-		if (hit < 0)
-			r = img_err_set(c->err, ENOMEM, "out of memory");
-		if (hit <= 0)
-			continue;
-		if (nul)
-			img_buf_addc(&out, 0);
-		if (a->unix_name && out.len > 108) {
-			r = efail(c, "%s would be %zu bytes long: a unix socket name holds at most 108 (sun_path)",
-				  a->path.text, out.len);
-			break;
-		}
-		if (out.failed || out.len > UINT32_MAX) {
-			r = img_err_set(c->err, ENOMEM, "out of memory");
-			break;
-		}
-		char *before = render(c, m, fd);
-		uint8_t *np = img_arena_alloc(arena_of(c), out.len ? out.len : 1);
-
-		if (!np) {
-			r = img_err_set(c->err, ENOMEM, "out of memory");
-			break;
-		}
-		memcpy(np, out.data, out.len);
-		f->v.b.p = np;
-		f->v.b.len = (uint32_t)out.len;
-		img_msg_touch(m);
-		r = record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, a->path.text, before, render(c, m, fd), NULL, -1);
-	}
-	img_buf_free(&out);
-	return r;
-}
-
-/* Address words as CRIU keeps them: network-order bytes read as host u32s. */
-static void words_to_bytes(const uint32_t *w, size_t n, uint8_t *b)
-{
-	for (size_t i = 0; i < n; i++)
-		img_put_u32(b + 4 * i, w[i]);
-}
-
-static int ip_match(const struct img_xf_ipmap *mp, const uint8_t *b, size_t blen, size_t at)
-{
-	unsigned bits = mp->plen;
-
-	for (size_t i = 0; bits && i < 16; i++) {
-		unsigned take = bits >= 8 ? 8 : bits;
-		uint8_t mask = (uint8_t)(0xff << (8 - take));
-
-		if (at + i >= blen || (b[at + i] & mask) != (mp->old[i] & mask))
-			return 0;
-		bits -= take;
-	}
-	return 1;
-}
-
-static void ip_apply(const struct img_xf_ipmap *mp, uint8_t *b, size_t at)
-{
-	unsigned bits = mp->plen;
-
-	for (size_t i = 0; bits && i < 16; i++) {
-		unsigned take = bits >= 8 ? 8 : bits;
-		uint8_t mask = (uint8_t)(0xff << (8 - take));
-
-		b[at + i] = (uint8_t)((b[at + i] & ~mask) | (mp->new_[i] & mask));
-		bits -= take;
-	}
-}
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-struct ip_arg {
-	const struct xf_action *a;
-	uint64_t family;
-};
-
-static int map_ip_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg)
-{
-	struct ip_arg *ia = arg;
-	uint32_t w[4];
-	uint8_t b[16];
-	size_t n = 0;
-	struct img_iter it;
-	uint64_t v;
-	int hit = 0;
-
-	img_iter_init(&it, m, fd->name);
-	while (img_iter_next_u64(&it, &v))
-		if (n++ < 4)
-			w[n - 1] = (uint32_t)v;
-	if (n != 1 && n != 4)
-		return 0;
-	words_to_bytes(w, n, b);
-	for (size_t k = 0; k < c->o->nips && !hit; k++) {
-		const struct img_xf_ipmap *mp = &c->o->ips[k];
-
-		if (n == 1 && mp->family == AF_INET && ia->family == AF_INET && ip_match(mp, b, 4, 0)) {
-			ip_apply(mp, b, 0);
-			hit = 1;
-		} else if (n == 4 && mp->family == AF_INET6 && ip_match(mp, b, 16, 0)) {
-			ip_apply(mp, b, 0);
-			hit = 1;
-		} else if (n == 4 && mp->family == AF_INET && !memcmp(b, v4mapped, 12) && ip_match(mp, b, 16, 12)) {
-			ip_apply(mp, b, 12);
-			hit = 1;
-		}
-	}
-	if (!hit)
-		return 0;
-	char *before = render(c, m, fd);
-
-	img_msg_del(m, fd->name);
-	for (size_t i = 0; i < n; i++) {
-		struct img_fval *f = img_msg_insert(arena_of(c), m, fd);
-
-		if (!f)
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		f->v.u = img_get_u32(b + 4 * i);
-	}
-	return record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, ia->a->path.text, before, render(c, m, fd), NULL, -1);
-}
-
-static int load_remaps(struct xf_ctx *c)
-{
-	struct img_image *img;
-
-	if (c->remap_loaded)
-		return 0;
-	c->remap_loaded = 1;
-	if (!img_set_has(c->set, "remap-fpath.img"))
-		return 0;
-	if (img_set_image(c->set, "remap-fpath.img", &img, c->err))
-		return -EINVAL;
-	c->remapped = img_calloc(img->n ? img->n : 1, sizeof(*c->remapped));
-	if (!c->remapped)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < img->n; i++)
-		c->remapped[c->nremapped++] = img_msg_u64(img->e[i].msg, "orig_id", 0);
-	return 0;
-}
-
-static int act_refresh(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	struct img_msg *r = a->path.n ? img_msg_sub(holder(NULL, m, &a->path, 0), a->path.fd[a->path.n - 1]->name) : m;
-	char path[4096], before[64], after[64], field[300];
-	struct stat st;
-	size_t n;
-	const uint8_t *name;
-	uint64_t id;
-
-	if (!r || !(name = img_msg_bytes(r, "name", &n)) || !n || name[0] != '/' || memchr(name, 0, n))
-		return 0;
-	if (load_remaps(c))
-		return -EINVAL;
-	id = img_msg_u64(r, "id", 0);
-	for (size_t i = 0; i < c->nremapped; i++)
-		if (c->remapped[i] == id)
-			return 0; /* a ghost or linked remap: the dumped file is not at its name */
-	const char *root = c->o->root && c->o->root[0] ? c->o->root : "/";
-	size_t rl = strlen(root);
-
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
-	if (snprintf(path, sizeof(path), "%.*s%.*s", rl == 1 && root[0] == '/' ? 0 : (int)rl, root, (int)n,
-		     (const char *)name) >= (int)sizeof(path))
-		return 0;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if (img_msg_has(r, "size") && img_msg_u64(r, "size", 0) != (uint64_t)st.st_size) {
-		snprintf(before, sizeof(before), "%llu", (unsigned long long)img_msg_u64(r, "size", 0));
-		snprintf(after, sizeof(after), "%llu", (unsigned long long)st.st_size);
-		if (img_msg_set_u64(arena_of(c), r, "size", (uint64_t)st.st_size))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		snprintf(field, sizeof(field), "%s%ssize", a->path.text, a->path.n ? "." : "");
-		if (record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, field, before, after, NULL, -1))
-			return -EINVAL;
-		if (img_msg_has(r, "build_id") && c->rep)
-			img_xf_report_warn(c->rep, "%s entry %zu: %.*s changed size and has a build-id, which is kept: "
-					   "CRIU refuses a file whose contents changed", c->member, c->idx, (int)n, name);
-	}
-	if (img_msg_has(r, "mode") && img_msg_u64(r, "mode", 0) != (uint64_t)st.st_mode) {
-		snprintf(before, sizeof(before), "%llu", (unsigned long long)img_msg_u64(r, "mode", 0));
-		snprintf(after, sizeof(after), "%llu", (unsigned long long)st.st_mode);
-		if (img_msg_set_u64(arena_of(c), r, "mode", (uint64_t)st.st_mode))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		snprintf(field, sizeof(field), "%s%smode", a->path.text, a->path.n ? "." : "");
-		if (record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, field, before, after, NULL, -1))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static int act_copy_from_leader(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	int leader;
-	struct img_msg *lc = leader_core(c, &leader), *lh, *h;
-	const struct img_fielddesc *fd = a->path.fd[a->path.n - 1];
-	const struct img_fval *lf;
-
-	if (!lc || leader)
-		return 0;
-	lh = holder(NULL, lc, &a->path, 0);
-	lf = lh ? img_msg_get_num(lh, fd->num) : NULL;
-	h = holder(NULL, m, &a->path, 0);
-	if (!lf || (h && img_msg_get_num(h, fd->num)))
-		return 0;
-	h = holder(arena_of(c), m, &a->path, 1);
-	if (!h)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	struct img_fval *f = img_msg_insert(arena_of(c), h, fd);
-
-	if (!f)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	f->wt = lf->wt;
-	f->packed = lf->packed;
-	f->v = lf->v;
-	if (fd->type == IMG_T_MESSAGE && !(f->v.m = img_msg_dup(arena_of(c), lf->v.m)))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	return record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, a->path.text, NULL, render(c, h, fd), NULL, -1);
-}
-
-/*
- * PE_LAZY as CRIU's dumper sets it (criu/mem.c generate_iovs): pages of VMAs
- * that may be lazy (the table's "vma" conditions), unless is_stack() says the
- * page holds a thread's stack pointer.  is_stack() compares the offsets within
- * the page, not the pages ((sp ^ vaddr) & ~PAGE_MASK): it is true for every
- * page when some thread's stack pointer is page aligned, and for none
- * otherwise.  What CRIU does is what the images hold, so that is what this does.
- */
-struct lazy_vma {
-	uint64_t start, end;
-	int lazy;
-};
-
-struct lazy_cache {
-	const struct xf_action *a;
-	uint64_t id;
-	struct lazy_vma *v;
-	size_t n;
-	int sp_aligned;
-};
-
-static int lazy_vmas(struct xf_ctx *c, const struct xf_action *a, struct lazy_vma **out, size_t *n, int *sp_aligned)
-{
-	char name[64];
-	struct img_image *mm = NULL;
-	struct img_msg *src = NULL;
-	struct img_iter it;
-	struct img_msg *v;
-	size_t cnt = 0;
-
-	*out = NULL;
-	*n = 0;
-	*sp_aligned = 0;
-	snprintf(name, sizeof(name), "mm-%llu.img", (unsigned long long)c->id);
-	if (img_set_has(c->set, name)) {
-		if (img_set_image(c->set, name, &mm, c->err))
-			return -EINVAL;
-		src = img_image_msg(mm);
-	}
-	snprintf(name, sizeof(name), "vmas-%llu.img", (unsigned long long)c->id);
-	struct img_image *vi = NULL;
-
-	if ((!src || !img_msg_count(src, "vmas")) && img_set_has(c->set, name) && img_set_image(c->set, name, &vi, c->err))
-		return -EINVAL;
-	size_t total = vi ? vi->n : src ? img_msg_count(src, "vmas") : 0;
-
-	*out = img_calloc(total ? total : 1, sizeof(**out));
-	if (!*out)
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	if (!vi)
-		img_iter_init(&it, src, "vmas");
-	for (size_t i = 0; i < total; i++) {
-		int ok;
-
-		v = vi ? vi->e[i].msg : img_iter_next_msg(&it);
-		if (!v)
-			break;
-		if (xf_cond_all(c, a->vma_when, a->nvma_when, v, name, &ok))
-			return -EINVAL;
-		(*out)[cnt].start = img_msg_u64(v, "start", 0);
-		(*out)[cnt].end = img_msg_u64(v, "end", 0);
-		(*out)[cnt].lazy = ok;
-		cnt++;
-	}
-	*n = cnt;
-	if (load_tasks(c))
-		return -EINVAL;
-	for (size_t i = 0; i < c->ntasks; i++) {
-		struct img_image *core;
-		uint64_t sp;
-
-		if (c->tasks[i].pid != c->id)
-			continue;
-		snprintf(name, sizeof(name), "core-%u.img", c->tasks[i].tid);
-		if (!img_set_has(c->set, name) || img_set_image(c->set, name, &core, c->err))
-			continue;
-		for (size_t k = 0; k < a->nsp; k++)
-			if (get_u64(img_image_msg(core), &a->sp[k], &sp)) {
-				if (!(sp & (IMG_PAGE_SIZE - 1)))
-					*sp_aligned = 1;
-				break;
-			}
-	}
-	return 0;
-}
-
-static int page_lazy(const struct lazy_vma *v, size_t n, uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (addr < v[mid].start)
-			hi = mid;
-		else if (addr >= v[mid].end)
-			lo = mid + 1;
-		else
-			return v[mid].lazy;
-	}
-	return 0;
-}
-
-static int act_lazy_flags(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	struct lazy_vma *v;
-	size_t nv;
-	int aligned, r;
-	uint64_t addr, cnt, first, want;
-	const char *cntf = img_msg_has(m, "nr_pages") ? "nr_pages" : "compat_nr_pages";
-	char *before, *after;
-
-	if (!c->has_id)
-		return efail(c, "lazy-flags works on pagemap-PID.img");
-	addr = img_msg_u64(m, "vaddr", 0);
-	cnt = img_msg_u64(m, cntf, 0);
-	if (!c->lazy || c->lazy->a != a || c->lazy->id != c->id) {
-		if (!c->lazy && !(c->lazy = img_calloc(1, sizeof(*c->lazy))))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		img_free(c->lazy->v);
-		c->lazy->v = NULL;
-		c->lazy->a = NULL;
-		r = lazy_vmas(c, a, &c->lazy->v, &c->lazy->n, &c->lazy->sp_aligned);
-		if (r)
-			return r;
-		c->lazy->a = a;
-		c->lazy->id = c->id;
-	}
-	v = c->lazy->v;
-	nv = c->lazy->n;
-	aligned = c->lazy->sp_aligned;
-	first = !aligned && page_lazy(v, nv, addr);
-	/* an entry whose pages differ is cut where they change: CRIU's dumper makes one entry per kind of page */
-	for (uint64_t k = 1; k < cnt && k < (UINT64_MAX - addr) / IMG_PAGE_SIZE; k++) {
-		int lz = !aligned && page_lazy(v, nv, addr + k * IMG_PAGE_SIZE);
-
-		if ((uint64_t)lz == first)
-			continue;
-		struct img_msg *d = img_msg_dup(arena_of(c), m);
-
-		if (!d || img_msg_set_u64(arena_of(c), d, cntf, cnt - k) ||
-		    img_msg_set_u64(arena_of(c), d, "vaddr", addr + k * IMG_PAGE_SIZE) ||
-		    img_msg_set_u64(arena_of(c), m, cntf, k) ||
-		    insert_entry(c->img, c->idx + 1, c->img->e[c->idx].desc, d))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		char b1[32], b2[32];
-
-		snprintf(b1, sizeof(b1), "%llu", (unsigned long long)cnt);
-		snprintf(b2, sizeof(b2), "2");
-		if (record(c, IMG_XF_OP_SPLIT, c->member, (int64_t)c->idx, cntf, b1, b2, NULL, -1))
-			return -EINVAL;
-		/* the rest is looked at as the next entry */
-		break;
-	}
-	want = a->present_bits | (first ? a->lazy_bits : 0);
-	const struct img_fielddesc *fd = a->path.fd[a->path.n - 1];
-
-	before = render(c, m, fd);
-	if (img_msg_set_u64(arena_of(c), m, fd->name, want))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	after = render(c, m, fd);
-	if (same_str(before, after))
-		return 0;
-	return record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, a->path.text, before, after, NULL, -1);
-}
-
-static int act_patch(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
-{
-	char member[256], field[64], before[40], after[40];
-	uint64_t addr, off;
-	uint32_t pid;
-	struct img_src *src;
-
-	if (!get_u64(m, &a->path, &addr) || !addr)
-		return 0;
-	if (addr > UINT64_MAX - a->offset)
-		return efail(c, "%s + %llu is past the address space", a->path.text, (unsigned long long)a->offset);
-	addr += a->offset;
-	if (!c->o->mem || !c->o->mem->locate)
-		return efail(c, "patching task memory needs the memory API, and none was given");
-	pid = c->has_id ? task_of(c, (uint32_t)c->id) : 0;
-	if (!pid)
-		return efail(c, "no task in pstree.img has thread %llu", (unsigned long long)c->id);
-	if (c->o->mem->locate(c->o->mem->arg, c->set, pid, addr, a->bytes.n, member, sizeof(member), &off, c->err))
-		return -EINVAL;
-	if (img_dir_get(img_set_dir(c->set), member, &src, c->err))
-		return -EINVAL;
-	if (off > src->size || src->size - off < a->bytes.n) {
-		img_src_unref(src);
-		return efail(c, "%s has no bytes at 0x%llx", member, (unsigned long long)off);
-	}
-	size_t o = 0;
-
-	for (size_t i = 0; i < a->bytes.n; i++)
-		o += (size_t)snprintf(before + o, sizeof(before) - o, "%02x", src->data[off + i]);
-	img_src_unref(src);
-	o = 0;
-	for (size_t i = 0; i < a->bytes.n; i++)
-		o += (size_t)snprintf(after + o, sizeof(after) - o, "%02x", a->bytes.p[i]);
-	if (!strcmp(before, after))
-		return 0;
-	if (img_set_patch(c->set, member, off, a->bytes.p, a->bytes.n, c->err))
-		return -EINVAL;
-	snprintf(field, sizeof(field), "0x%llx", (unsigned long long)addr);
-	char bq[48], aq[48];
-
-	snprintf(bq, sizeof(bq), "\"%s\"", before);
-	snprintf(aq, sizeof(aq), "\"%s\"", after);
-	return record(c, IMG_XF_OP_PATCH, member, (int64_t)off, field, bq, aq, NULL, -1);
-}
-
-static int act_add_entry(struct xf_ctx *c, const struct xf_action *a)
-{
-	struct img_image *ti = c->img;
-	char tname[256];
-	const char *tn = c->member;
-	struct img_msg *m;
-
-	if (a->kind_to) {
-		if (target_name(c, a->kind_to, tname, sizeof(tname)) || get_or_add(c, tname, a->kind_to, &ti))
-			return -EINVAL;
-		tn = tname;
-	}
-	const struct img_msgdesc *d = a->kind_to ? a->kind_to->msg : c->img->e[c->idx].desc;
-
-	m = img_msg_from_json(&ti->arena, d, a->value, "add-entry", c->err);
-	if (!m)
-		return -EINVAL;
-	if (a->kind_to) {
-		if (!img_image_add(ti, d, m))
-			return img_err_set(c->err, ENOMEM, "out of memory");
-		return record(c, IMG_XF_OP_ADD_ENTRY, tn, (int64_t)ti->n - 1, NULL, NULL, render_msg(c, m), NULL, -1);
-	}
-	if (insert_entry(ti, c->idx + 1 + c->added_after, d, m))
-		return img_err_set(c->err, ENOMEM, "out of memory");
-	c->added_after++;
-	return record(c, IMG_XF_OP_ADD_ENTRY, tn, (int64_t)(c->idx + c->added_after), NULL, NULL, render_msg(c, m),
-		      NULL, -1);
-}
-
 static int run_action(struct xf_ctx *c, const struct xf_action *a)
 {
 	struct img_msg *m = c->img->e[c->idx].msg;
 
 	switch (a->kind) {
 	case XA_SET:
-		return act_set(c, a, m);
+		return xf_act_set(c, a, m);
 	case XA_COPY:
-		return copy_value(c, m, &a->path, &a->to);
+		return xf_copy_value(c, m, &a->path, &a->to);
 	case XA_RENAME: {
 		struct drop_arg d = { a->path.text, 0 };
 
-		if (!holder(NULL, m, &a->path, 0) || !img_msg_get_num(holder(NULL, m, &a->path, 0), a->path.fd[a->path.n - 1]->num))
+		if (!xf_holder(NULL, m, &a->path, 0) || !img_msg_get_num(xf_holder(NULL, m, &a->path, 0), a->path.fd[a->path.n - 1]->num))
 			return 0;
-		if (copy_value(c, m, &a->path, &a->to))
+		if (xf_copy_value(c, m, &a->path, &a->to))
 			return -EINVAL;
-		return walk(c, m, &a->path, 0, drop_leaf, &d);
+		return xf_walk(c, m, &a->path, 0, xf_drop_leaf, &d);
 	}
 	case XA_DROP: {
 		struct drop_arg d = { a->path.text, 0 };
 
-		return walk(c, m, &a->path, 0, drop_leaf, &d);
+		return xf_walk(c, m, &a->path, 0, xf_drop_leaf, &d);
 	}
 	case XA_DROP_ENTRY:
-		if (record(c, IMG_XF_OP_DROP_ENTRY, c->member, (int64_t)c->idx, NULL, render_msg(c, m), NULL, NULL, -1))
+		if (xf_record(c, IMG_XF_OP_DROP_ENTRY, c->member, (int64_t)c->idx, NULL, xf_render_msg(c, m), NULL, NULL, -1))
 			return -EINVAL;
-		remove_entry(c->img, c->idx);
+		xf_remove_entry(c->img, c->idx);
 		c->gone = 1;
 		return 0;
 	case XA_ADD_ENTRY:
-		return act_add_entry(c, a);
+		return xf_act_add_entry(c, a);
 	case XA_SPLIT:
-		return act_split(c, a, m);
+		return xf_act_split(c, a, m);
 	case XA_MERGE:
-		return act_merge(c, a, m);
+		return xf_act_merge(c, a, m);
 	case XA_MOVE_OUT:
-		return act_move_out(c, a, m);
+		return xf_act_move_out(c, a, m);
 	case XA_MOVE_IN:
-		return act_move_in(c, a, m);
+		return xf_act_move_in(c, a, m);
 	case XA_WRAP_INTO:
-		return act_wrap_into(c, a, m);
+		return xf_act_wrap_into(c, a, m);
 	case XA_MAP_PATH:
 		if (!a->old && !c->o->npaths)
 			return 0;
-		return walk(c, m, &a->path, 0, map_path_leaf, (void *)a);
+		return xf_walk(c, m, &a->path, 0, xf_map_path_leaf, (void *)a);
 	case XA_MAP_IP: {
 		struct ip_arg ia = { a, 0 };
 
 		if (!c->o->nips)
 			return 0;
-		get_u64(m, &a->family, &ia.family);
-		return walk(c, m, &a->path, 0, map_ip_leaf, &ia);
+		xf_get_u64(m, &a->family, &ia.family);
+		return xf_walk(c, m, &a->path, 0, xf_map_ip_leaf, &ia);
 	}
 	case XA_REFRESH_FILE:
-		return act_refresh(c, a, m);
+		return xf_act_refresh(c, a, m);
 	case XA_COPY_FROM_LEADER:
-		return act_copy_from_leader(c, a, m);
+		return xf_act_copy_from_leader(c, a, m);
 	case XA_LAZY_FLAGS:
-		return act_lazy_flags(c, a, m);
+		return xf_act_lazy_flags(c, a, m);
 	case XA_PATCH_MEMORY:
-		return act_patch(c, a, m);
+		return xf_act_patch(c, a, m);
 	}
-	return efail(c, "unknown action");
+	return xf_efail(c, "unknown action");
 }
 
 /* Rules */
@@ -1693,7 +573,7 @@ static int image_actions(struct xf_ctx *c, const struct xf_rule *r)
 			entries--; /* the head is not an entry of pages */
 		if (ia->kind == XI_DROP || (ia->kind == XI_DROP_IF_EMPTY && !entries &&
 					    c->img->kind->layout != IMG_LAY_RAW && c->img->kind->layout != IMG_LAY_OPAQUE)) {
-			if (record(c, IMG_XF_OP_DROP_IMAGE, c->member, -1, NULL, NULL, NULL, NULL, -1))
+			if (xf_record(c, IMG_XF_OP_DROP_IMAGE, c->member, -1, NULL, NULL, NULL, NULL, -1))
 				return -EINVAL;
 			img_set_remove(c->set, c->member);
 			return 1;
@@ -1710,7 +590,7 @@ static int image_actions(struct xf_ctx *c, const struct xf_rule *r)
 			snprintf(b, sizeof(b), "\"0x%08x\"", c->img->head);
 			snprintf(a, sizeof(a), "\"0x%08x\"", want);
 			c->img->head = want;
-			if (record(c, IMG_XF_OP_HEAD, c->member, -1, NULL, b, a, NULL, -1))
+			if (xf_record(c, IMG_XF_OP_HEAD, c->member, -1, NULL, b, a, NULL, -1))
 				return -EINVAL;
 		}
 	}
@@ -1725,7 +605,7 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 
 		c->gone = 0;
 		c->added_after = 0;
-		if (!e->msg || (r->entry && e->desc != r->entry) || is_taken(c, c->member, c->idx)) {
+		if (!e->msg || (r->entry && e->desc != r->entry) || xf_is_taken(c, c->member, c->idx)) {
 			c->idx++;
 			continue;
 		}
@@ -1739,7 +619,7 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 			int pol = c->o->policy;
 
 			if (pol == IMG_XF_BAIL || (pol == IMG_XF_EMULATE && !r->has[XR_EMULATE]))
-				return efail(c, "%s; --policy hope %s", r->bail,
+				return xf_efail(c, "%s; --policy hope %s", r->bail,
 					     r->has[XR_HOPE] ? "takes the table's fallback" : "keeps it as it is");
 			which = pol == IMG_XF_EMULATE ? XR_EMULATE : r->has[XR_HOPE] ? XR_HOPE
 				: r->has[XR_EMULATE] ? XR_EMULATE : -1;
@@ -1748,7 +628,7 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 					img_xf_report_warn(c->rep, "%s entry %zu: %s (rule %s of %s); kept as it is",
 							   c->member, c->idx, r->bail, r->name, c->t->name);
 				if (which == -1) {
-					if (record(c, IMG_XF_OP_KEEP, c->member, (int64_t)c->idx, NULL, NULL, NULL, NULL, -1))
+					if (xf_record(c, IMG_XF_OP_KEEP, c->member, (int64_t)c->idx, NULL, NULL, NULL, NULL, -1))
 						return -EINVAL;
 					if (c->stat)
 						c->stat->applied++;
@@ -1790,7 +670,7 @@ static int run_rule(struct xf_ctx *c, const struct xf_rule *r)
 			if (r->any_kind && kk && (kk->layout == IMG_LAY_RAW))
 				continue;
 			c->member = names[i];
-			c->has_id = member_id(c->set, names[i], &c->id);
+			c->has_id = xf_member_id(c->set, names[i], &c->id);
 			if (img_set_image(c->set, names[i], &c->img, c->err)) {
 				ret = -EINVAL;
 				break;
@@ -1851,8 +731,8 @@ static int flush_pending(struct xf_ctx *c, struct pending *pd)
 	int r = -ENOMEM;
 
 	c->member = pd->target;
-	c->has_id = member_id(c->set, pd->target, &c->id);
-	if (get_or_add(c, pd->target, pd->k, &ti))
+	c->has_id = xf_member_id(c->set, pd->target, &c->id);
+	if (xf_get_or_add(c, pd->target, pd->k, &ti))
 		return -EINVAL;
 	c->img = ti;
 	total = ti->n + pd->n;
@@ -1872,7 +752,7 @@ static int flush_pending(struct xf_ctx *c, struct pending *pd)
 		uint64_t k = 0;
 
 		if (pd->order && ti->e[i].msg)
-			get_u64(ti->e[i].msg, pd->order, &k);
+			xf_get_u64(ti->e[i].msg, pd->order, &k);
 		keys[0][len[0]] = k;
 		idx[0][len[0]++] = i;
 	}
@@ -1881,7 +761,7 @@ static int flush_pending(struct xf_ctx *c, struct pending *pd)
 		uint64_t k = 0;
 
 		if (pd->order)
-			get_u64(pd->e[i].m, pd->order, &k);
+			xf_get_u64(pd->e[i].m, pd->order, &k);
 		keys[s][len[s]] = pd->order ? k : (uint64_t)(ti->n + i);
 		idx[s][len[s]++] = i;
 	}
@@ -1920,7 +800,7 @@ static int flush_pending(struct xf_ctx *c, struct pending *pd)
 		if (!s)
 			continue;
 		c->stat = &st;
-		r = record(c, IMG_XF_OP_MOVE, pd->e[i].from, pd->e[i].from_entry, pd->e[i].field, NULL, NULL, pd->target,
+		r = xf_record(c, IMG_XF_OP_MOVE, pd->e[i].from, pd->e[i].from_entry, pd->e[i].field, NULL, NULL, pd->target,
 			   (int64_t)k);
 		c->stat = NULL;
 		if (r)
@@ -1979,7 +859,7 @@ static int finish_consumed(struct xf_ctx *c, struct consumed *cs)
 	}
 	img->n = 0;
 	c->stat = &st;
-	r = record(c, IMG_XF_OP_DROP_IMAGE, cs->member, -1, NULL, NULL, NULL, NULL, -1);
+	r = xf_record(c, IMG_XF_OP_DROP_IMAGE, cs->member, -1, NULL, NULL, NULL, NULL, -1);
 	c->stat = NULL;
 	img_set_remove(c->set, cs->member);
 	return r;
@@ -2006,7 +886,7 @@ static void check_order(struct xf_ctx *c, struct ordcheck *o)
 		uint64_t k = 0;
 
 		if (img->e[i].msg)
-			get_u64(img->e[i].msg, o->order, &k);
+			xf_get_u64(img->e[i].msg, o->order, &k);
 		keys[0][len[0]++] = k;
 	}
 	for (size_t t = 0; t < o->nt; t++) {
@@ -2060,9 +940,7 @@ static void ctx_free(struct xf_ctx *c)
 	img_free(c->ord);
 	img_free(c->tasks);
 	img_free(c->remapped);
-	if (c->lazy)
-		img_free(c->lazy->v);
-	img_free(c->lazy);
+	xf_lazy_free(c->lazy);
 }
 
 int img_xf_apply(struct img_set *set, const struct img_xf_table *t, int way, const struct img_xf_opts *o,
@@ -2131,7 +1009,7 @@ int xf_match_eval(struct img_set *set, const struct xf_match *mt, int *res, char
 			}
 			c.member = names[i];
 			c.img = img;
-			c.has_id = member_id(set, names[i], &c.id);
+			c.has_id = xf_member_id(set, names[i], &c.id);
 			for (size_t e = 0; e < img->n && !*res; e++) {
 				int ok;
 

@@ -126,6 +126,7 @@ struct img_xf_table {
 
 /* Conditions on one message (the engine's; detection uses them too). */
 struct xf_ctx;
+struct lazy_cache;
 int xf_cond_all(struct xf_ctx *c, const struct xf_cond *w, size_t n, const struct img_msg *m, const char *member,
 		int *res);
 /* Evaluate a feature over the set: *res set to 1 when some image has it. */
@@ -135,7 +136,7 @@ int xf_match_eval(struct img_set *set, const struct xf_match *mt, int *res, char
 /* Set members of a kind (a snapshot of names, sorted); free with xf_names_free. */
 int xf_set_names(struct img_set *set, const struct img_kind *k, char ***names, size_t *n);
 void xf_names_free(char **names, size_t n);
-/* Mark a member as changed without going through its name (the image was changed in place). */
+/* The last component of a path. */
 const char *xf_base(const char *path);
 
 /* A copy of s in the report's arena (NULL stays NULL; a failure marks the report). */
@@ -146,5 +147,139 @@ struct img_xf_versions {
 	struct img_xf_table **t;       /* newest first */
 	size_t n;
 };
+
+/* The engine's work in progress (xform.c runs it; xform_move.c and xform_native.c act in it) */
+
+struct pend_ent {
+	uint32_t seq;
+	struct img_msg *m;
+	const char *from;       /* source member (report arena) */
+	int64_t from_entry;
+	const char *field;
+};
+
+/* Entries wrapped into a target image, merged in when the table is done. */
+struct pending {
+	char *target;
+	const struct img_kind *k;
+	const struct xf_path *order;
+	struct pend_ent *e;
+	size_t n, cap;
+	const char **seqname;
+	size_t nseq;
+	const char *table, *rule;
+};
+
+/* A source of move-in actions: which of its entries have been taken. */
+struct consumed {
+	char *member;
+	uint8_t *taken;            /* entries that moved in elsewhere: they leave when the table is done */
+	size_t n;
+	const char *rule;
+};
+
+/* Entries moved out of an image that a later merge puts back by a key: is the order it rebuilds the same? */
+struct ordcheck {
+	char *member;
+	const struct xf_path *order;
+	uint64_t *keys;            /* the keys of the image's entries before anything moved */
+	size_t nkeys;
+	char **tname;              /* targets, and the keys they got, in order */
+	uint64_t **tkeys;
+	size_t *ntkeys;
+	size_t nt;
+};
+
+struct task {
+	uint32_t tid, pid;
+};
+
+struct xf_ctx {
+	struct img_set *set;
+	const struct img_xf_table *t;
+	const struct img_xf_opts *o;
+	struct img_xf_report *rep;
+	struct img_err *err;
+	const struct xf_rule *rule;
+	struct img_xf_rulestat *stat;
+	const char *member;        /* the image being worked on */
+	struct img_image *img;
+	size_t idx;                /* the entry */
+	uint64_t id;               /* the number in the member's name */
+	int has_id;
+	int changed;
+	int gone;                  /* the entry left its image */
+	size_t added_after;        /* entries inserted after it (skipped by the loop) */
+	struct task *tasks;
+	size_t ntasks;
+	int tasks_loaded;
+	uint64_t *remapped;        /* ids of files with a remap (ghost or linked): refresh-file leaves them */
+	size_t nremapped;
+	int remap_loaded;
+	struct pending *pend;
+	size_t npend;
+	struct consumed *cons;
+	size_t ncons;
+	struct ordcheck *ord;
+	size_t nord;
+	struct lazy_cache *lazy;   /* lazy-flags: the VMAs of the task last looked at */
+};
+
+/* Helpers of the runner (xform.c) */
+int xf_record(struct xf_ctx *c, int op, const char *image, int64_t entry, const char *field, const char *before,
+	      const char *after, const char *to_image, int64_t to_entry);
+/* A field's value as crit --pretty prints it (NULL when the field is absent), in the report's arena. */
+char *xf_render(struct xf_ctx *c, const struct img_msg *m, const struct img_fielddesc *fd);
+char *xf_render_msg(struct xf_ctx *c, const struct img_msg *m);
+int xf_same_str(const char *a, const char *b);
+/* An error naming the image, the entry and the rule. */
+int xf_efail(struct xf_ctx *c, const char *fmt, ...) IMG_PRINTF(2, 3);
+/* The message that holds the path's last field (made when create is set), and every such message. */
+struct img_msg *xf_holder(struct img_arena *a, struct img_msg *m, const struct xf_path *p, int create);
+typedef int (*leaf_fn)(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg);
+int xf_walk(struct xf_ctx *c, struct img_msg *m, const struct xf_path *p, uint32_t i, leaf_fn fn, void *arg);
+int xf_get_u64(const struct img_msg *m, const struct xf_path *p, uint64_t *v);
+struct img_arena *xf_arena_of(struct xf_ctx *c);
+int xf_load_tasks(struct xf_ctx *c);
+uint32_t xf_task_of(struct xf_ctx *c, uint32_t tid);
+int xf_member_id(const struct img_set *set, const char *member, uint64_t *id);
+struct img_msg *xf_leader_core(struct xf_ctx *c, int *is_leader);
+int xf_same_msg(const struct img_msg *a, const struct img_msg *b);
+int xf_target_name(struct xf_ctx *c, const struct img_kind *k, char *buf, size_t len);
+int xf_get_or_add(struct xf_ctx *c, const char *name, const struct img_kind *k, struct img_image **img);
+void xf_remove_entry(struct img_image *img, size_t i);
+int xf_insert_entry(struct img_image *img, size_t pos, const struct img_msgdesc *d, struct img_msg *m);
+
+/* Fields, entries and images (xform_move.c) */
+int xf_set_value(struct xf_ctx *c, struct img_arena *a, struct img_msg *m, const struct xf_path *p,
+		 const struct img_jv *v, const char *where);
+int xf_copy_value(struct xf_ctx *c, struct img_msg *m, const struct xf_path *from, const struct xf_path *to);
+struct drop_arg {
+	const char *text;
+	int n;
+};
+int xf_drop_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg);
+int xf_act_set(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_split(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_merge(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_move_out(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_move_in(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_wrap_into(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_add_entry(struct xf_ctx *c, const struct xf_action *a);
+/* Whether a move-in took this entry of member away (it leaves when the table is done). */
+int xf_is_taken(const struct xf_ctx *c, const char *member, size_t i);
+
+/* Actions that know what CRIU's fields mean (xform_native.c) */
+struct ip_arg {
+	const struct xf_action *a;
+	uint64_t family;
+};
+int xf_map_path_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg);
+int xf_map_ip_leaf(struct xf_ctx *c, struct img_msg *m, const struct img_fielddesc *fd, void *arg);
+int xf_act_refresh(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_copy_from_leader(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_lazy_flags(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+int xf_act_patch(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m);
+void xf_lazy_free(struct lazy_cache *lc);
 
 #endif
