@@ -136,9 +136,6 @@ int xf_match_eval(struct img_set *set, const struct xf_match *mt, int *res, char
 /* Set members of a kind (a snapshot of names, sorted); free with xf_names_free. */
 int xf_set_names(struct img_set *set, const struct img_kind *k, char ***names, size_t *n);
 void xf_names_free(char **names, size_t n);
-/* The last component of a path. */
-const char *xf_base(const char *path);
-
 /* A copy of s in the report's arena (NULL stays NULL; a failure marks the report). */
 const char *xf_rstr(struct img_xf_report *r, const char *s);
 

@@ -46,13 +46,6 @@ struct img_set {
 	size_t nleft;
 };
 
-const char *xf_base(const char *path)
-{
-	const char *b = strrchr(path, '/');
-
-	return b ? b + 1 : path;
-}
-
 static int find(const struct img_set *set, const char *name, size_t *pos)
 {
 	size_t lo = 0, hi = set->n;
@@ -664,7 +657,8 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 		close(pdfd);
 		return r;
 	}
-	snprintf(tmpname, sizeof(tmpname), "%s", xf_base(tmppath));
+	/* mkdtemp filled in the XXXXXX of the path: the name takes the same letters */
+	memcpy(tmpname + strlen(tmpname) - 6, tmppath + strlen(tmppath) - 6, 6);
 	tdfd = openat(pdfd, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	lockfd = tdfd >= 0 ? dup(tdfd) : -1;
 	if (tdfd < 0 || lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
