@@ -12,29 +12,54 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "img/tab.h"
 #include "xform_int.h"
 
-extern const struct xf_blob {
-	const char *name;
-	const char *text;
-	size_t len;
-} img_xf_blobs[];
+/* The built-in tables are the JSON texts of schemas/transforms, which the build embeds (tools/tabc, img/tab.h). */
+#define XF_DIR "transforms/"
+
+static int is_xform(const struct img_tabsrc *t, size_t *len)
+{
+	size_t n = strlen(t->name);
+
+	if (strncmp(t->name, XF_DIR, strlen(XF_DIR)) || n <= strlen(XF_DIR) + 5 || strcmp(t->name + n - 5, ".json"))
+		return 0;
+	*len = n - strlen(XF_DIR) - 5;
+	return 1;
+}
 
 const char *const *img_xf_builtin_names(void)
 {
-	static const char *names[256];
+	static char names[128][64];
+	static const char *list[129];
+	size_t k = 0, len;
 
-	if (!names[0])
-		for (size_t i = 0; img_xf_blobs[i].name && i < 255; i++)
-			names[i] = img_xf_blobs[i].name;
-	return names;
+	if (!list[0])
+		for (const struct img_tabsrc *t = img_tab_builtins(); t->name && k < 128; t++)
+			if (is_xform(t, &len) && len < sizeof(names[0])) {
+				memcpy(names[k], t->name + strlen(XF_DIR), len);
+				names[k][len] = 0;
+				list[k] = names[k];
+				k++;
+			}
+	return list;
+}
+
+static const struct img_tabsrc *builtin(const char *name)
+{
+	char path[128];
+
+	if (snprintf(path, sizeof(path), XF_DIR "%s.json", name) >= (int)sizeof(path))
+		return NULL;
+	return img_tab_builtin(path);
 }
 
 int img_xf_table_builtin(const char *name, const struct img_schema *s, struct img_xf_table **out, struct img_err *err)
 {
-	for (size_t i = 0; img_xf_blobs[i].name; i++)
-		if (!strcmp(img_xf_blobs[i].name, name))
-			return img_xf_table_parse(img_xf_blobs[i].text, img_xf_blobs[i].len, name, s, out, err);
+	const struct img_tabsrc *t = builtin(name);
+
+	if (t)
+		return img_xf_table_parse(t->text, t->len, name, s, out, err);
 	img_err_subject(err, name);
 	return img_err_set(err, ENOENT, "no such built-in table");
 }
@@ -107,10 +132,10 @@ int img_xf_versions_builtin(const struct img_schema *s, struct img_xf_versions *
 
 	if (!v)
 		return img_err_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; img_xf_blobs[i].name; i++) {
+	for (const char *const *name = img_xf_builtin_names(); *name; name++) {
 		struct img_xf_table *t;
 
-		if (img_xf_table_parse(img_xf_blobs[i].text, img_xf_blobs[i].len, img_xf_blobs[i].name, s, &t, err)) {
+		if (img_xf_table_builtin(*name, s, &t, err)) {
 			img_xf_versions_free(v);
 			return -EINVAL;
 		}
