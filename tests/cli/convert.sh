@@ -367,6 +367,14 @@ rm -rf "$T/inc41"
 "$CONVERT" downgrade --to 4.1 "$T/inc" -o "$T/inc41" > /dev/null 2> "$T/err"
 check "a folder inside the set is left out, with a warning" sh -c "grep -q 'inc/sub is not a file: it is left out' '$T/err' && [ ! -e '$T/inc41/sub' ]"
 
+# 14. A container checkpoint archive as input (read in place), the same result as its folder
+rm -rf "$T/ar" && mkdir "$T/ar"
+if "$CONVERT" pack "$SAMPLE" -o "$T/ar/ck.tar.gz" > /dev/null 2>&1; then
+	"$CONVERT" downgrade -q --to 4.1 "$T/ar/ck.tar.gz" -o "$T/ar/from-archive" || fail "downgrade of an archive"
+	"$CONVERT" downgrade -q --to 4.1 "$SAMPLE" -o "$T/ar/from-folder"
+	check "an archive converts as its folder does" diff -r "$T/ar/from-folder" "$T/ar/from-archive"
+fi
+
 # The inputs did not change
 for s in $INPUTS $SAMPLE; do
 	check "$s: the input is bit-identical after every test" cmp -s "$T/before.$(key "$s")" <(sums "$s")
