@@ -469,12 +469,24 @@ int xf_target_name(struct xf_ctx *c, const struct img_kind *k, char *buf, size_t
 	return 0;
 }
 
+/* Whether the set is of img_version 1, whose images have no head magic (CRIU < 1.6). */
+static int set_v1(struct xf_ctx *c)
+{
+	struct img_image *inv;
+
+	if (!img_set_has(c->set, "inventory.img") || img_set_image(c->set, "inventory.img", &inv, NULL))
+		return 0;
+	return img_msg_u64(img_image_msg(inv), "img_version", 2) == 1;
+}
+
 int xf_get_or_add(struct xf_ctx *c, const char *name, const struct img_kind *k, struct img_image **img)
 {
 	if (img_set_has(c->set, name))
 		return img_set_image(c->set, name, img, c->err);
 	if (img_set_add(c->set, name, k, img, c->err))
 		return -EINVAL;
+	if (set_v1(c))
+		(*img)->head = 0; /* a new image takes the set's framing */
 	return xf_record(c, IMG_XF_OP_ADD_IMAGE, name, -1, NULL, NULL, NULL, NULL, -1);
 }
 

@@ -114,6 +114,7 @@ for s in $INPUTS; do
 	for f in "$T"/dn/*.img; do
 		case $(basename "$f") in pages-*) continue ;; esac
 		decode "$f" > /dev/null 2> "$T/err" || fail "$n 1.1: $(basename "$f") does not decode: $(tail -1 "$T/err")"
+		[ "$(od -An -tx4 -N4 "$f" | tr -d ' ')" != 54564319 ] || fail "$n 1.1: $(basename "$f") has a head magic"
 	done
 done
 
@@ -348,7 +349,7 @@ if have_corpus; then
 	edit "$T/or13/eventpoll-tfd.img" 'd["entries"].append(dict(d["entries"][0], id=999))'
 	"$CONVERT" upgrade --to 4.2 "$T/or13" -o "$T/or" > /dev/null 2> "$T/err"
 	check "1.4: a target of an epoll file that does not exist: exit 2" test $? = 2
-	check "1.4: ... naming the entry" grep -q "eventpoll-tfd.img': entry 1 at offset 0x1c: this entry names a file the set does not have" "$T/err"
+	check "1.4: ... naming the entry (no head magic: a 1.3 set is img_version 1)" grep -q "eventpoll-tfd.img': entry 1 at offset 0x18: this entry names a file the set does not have" "$T/err"
 	"$CONVERT" upgrade --to 4.2 --policy hope "$T/or13" -o "$T/or" > "$T/log" 2>&1
 	check "1.4 hope: the orphan stays in eventpoll-tfd.img, with a warning" sh -c "grep -q 'warning: eventpoll-tfd.img: 1 entry that nothing took in stays' '$T/log' &&
 		'$INSPECT' decode -i '$T/or/eventpoll-tfd.img' | grep -q '\"id\": 999'"
@@ -373,6 +374,22 @@ if "$CONVERT" pack "$SAMPLE" -o "$T/ar/ck.tar.gz" > /dev/null 2>&1; then
 	"$CONVERT" downgrade -q --to 4.1 "$T/ar/ck.tar.gz" -o "$T/ar/from-archive" || fail "downgrade of an archive"
 	"$CONVERT" downgrade -q --to 4.1 "$SAMPLE" -o "$T/ar/from-folder"
 	check "an archive converts as its folder does" diff -r "$T/ar/from-folder" "$T/ar/from-archive"
+fi
+
+# 15. The generator's sets of old CRIU (testdata/images, made independently of these tables)
+G=$TESTDATA/images
+if [ -d "$G/v1" ]; then
+	for g in v1 legacy; do
+		rm -rf "$T/g-$g"
+		"$CONVERT" upgrade -q --to 4.2 "$G/$g" -o "$T/g-$g" || { fail "upgrade of testdata $g"; continue; }
+		"$INSPECT" check --only images "$T/g-$g" > "$T/log" 2>&1
+		check "testdata $g upgraded to 4.2: cr-inspect check finds the images whole" test $? = 0
+	done
+	check "testdata v1 (img_version 1): files.img, core sigactions and creds, mm VMAs after the upgrade" \
+		sh -c "[ -f '$T/g-v1/files.img' ] && [ ! -e '$T/g-v1/vmas-1.img' ] && [ ! -e '$T/g-v1/creds-1.img' ]"
+	rm -rf "$T/g-v1-back"
+	"$CONVERT" downgrade -q --to 1.1 "$T/g-v1" -o "$T/g-v1-back" || fail "downgrade of testdata v1 back"
+	check "testdata v1 -> 4.2 -> 1.1 gives the generator's bytes back" diff -r "$G/v1" "$T/g-v1-back"
 fi
 
 # The inputs did not change
