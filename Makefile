@@ -26,8 +26,8 @@ LDLIBS      += -lz -lelf -lm
 LIB_SRCS    := $(sort $(wildcard libimg/*.c libimg/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o $(B)/gen/tab_data.o
 SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/images.tab schemas/criu/maps.tab)
-# The other tables (kernel and CPU features, CRIU log messages): embedded as text, parsed at first use.
-TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab
+# The other tables (kernel and CPU features, CRIU log messages, transform tables): embedded as text, parsed at first use.
+TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab $(sort $(wildcard schemas/transforms/*.json))
 
 INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c)))
 CONVERT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-convert/*.c)))
@@ -58,7 +58,7 @@ $(B)/gen/schema_tables.o: $(B)/gen/schema_tables.c
 $(B)/tools/tabc: $(B)/tools/tabc.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(B)/gen/tab_data.c: $(B)/tools/tabc $(TAB_SRCS)
+$(B)/gen/tab_data.c: $(B)/tools/tabc $(TAB_SRCS) Makefile
 	@mkdir -p $(dir $@)
 	$(B)/tools/tabc $@ $(TAB_SRCS)
 

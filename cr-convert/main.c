@@ -21,6 +21,36 @@ static const struct img_cmd commands[] = {
 	{ "unpack", cmd_unpack, "unpack ARCHIVE -o DIR",
 	  "unpack a checkpoint archive into a new folder, refusing hostile members",
 	  "  -o, --out DIR        the folder to make (it must not exist, or be empty)\n" },
+	{ "upgrade", cmd_convert, "upgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR]",
+	  "rewrite an image set in the format a newer CRIU writes, step by step through the version tables",
+	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
+	  "      --to VERSION     the CRIU version to write for (4.2, 4.1, 3.4, ...)\n"
+	  "      --from VERSION   the version the set is in (default: what its features say)\n"
+	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
+	  "      --dry-run        print what would change, write nothing\n"
+	  "      --sync           flush the output to disk before it takes its name\n"
+	  "      --tables DIR     version tables from DIR instead of the built-in ones\n" },
+	{ "downgrade", cmd_convert, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR]",
+	  "rewrite an image set in the format an older CRIU reads, step by step through the version tables",
+	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
+	  "      --to VERSION     the CRIU version to write for (4.1, 3.3, 1.5, ...)\n"
+	  "      --from VERSION   the version the set is in (default: what its features say)\n"
+	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
+	  "      --dry-run        print what would change, write nothing\n"
+	  "      --sync           flush the output to disk before it takes its name\n"
+	  "      --tables DIR     version tables from DIR instead of the built-in ones\n" },
+	{ "apply", cmd_convert,
+	  "apply CKPT -o OUT [--table FILE]... [--map-path OLD=NEW]... [--map-ip OLD=NEW]... [--refresh-file-sizes [--root DIR]] [--policy P] [--dry-run] [--sync]",
+	  "run transform tables over an image set: your own, or the built-in path, address and file-size ones",
+	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
+	  "      --table FILE     a transform table (schemas/transforms/README.md); may be repeated\n"
+	  "      --map-path OLD=NEW  every path at or under OLD moves under NEW; may be repeated\n"
+	  "      --map-ip OLD=NEW    inet socket addresses (IPv4, IPv6, or prefixes a.b.0.0/16=c.d.0.0/16)\n"
+	  "      --refresh-file-sizes  take the size and mode files have now, where they changed since the dump\n"
+	  "      --root DIR       where the dumped paths are for --refresh-file-sizes (default /)\n"
+	  "      --policy P       where a table cannot express something: bail, emulate (default), hope\n"
+	  "      --dry-run        print what would change, write nothing\n"
+	  "      --sync           flush the output to disk before it takes its name\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -643,6 +643,11 @@ static struct img_fval *insert(struct img_arena *a, struct img_msg *m, const str
 	return f;
 }
 
+struct img_fval *img_msg_insert(struct img_arena *a, struct img_msg *m, const struct img_fielddesc *fd)
+{
+	return insert(a, m, fd);
+}
+
 static const struct img_fielddesc *need_field(const struct img_msg *m, const char *name)
 {
 	const struct img_fielddesc *fd = img_msgdesc_field_by_name(m->desc, name);

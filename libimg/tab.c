@@ -88,6 +88,11 @@ const struct img_tabsrc *img_tab_builtin(const char *name)
 	return NULL;
 }
 
+const struct img_tabsrc *img_tab_builtins(void)
+{
+	return img_tab_builtin_list;
+}
+
 int img_kversion_parse(const char *s, uint32_t *v)
 {
 	unsigned long part[3] = { 0, 0, 0 };

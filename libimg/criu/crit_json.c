@@ -395,6 +395,40 @@ void img_msg_to_json(struct img_jw *w, const struct img_msg *m, int pretty, int 
 	img_jw_obj_end(w);
 }
 
+void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty)
+{
+	uint32_t stack[64], *idx = stack, n = 0;
+
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->f[i].num == fd->num && m->f[i].fi != IMG_FI_UNKNOWN)
+			n++;
+	if (!n) {
+		if (fd->label == IMG_L_REPEATED) {
+			img_jw_arr_begin(w);
+			img_jw_arr_end(w);
+		} else
+			img_jw_null(w);
+		return;
+	}
+	if (n > 64) {
+		idx = img_malloc(n * sizeof(*idx));
+		if (!idx) {
+			w->o->err = ENOMEM;
+			return;
+		}
+	}
+	n = 0;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->f[i].num == fd->num && m->f[i].fi != IMG_FI_UNKNOWN)
+			idx[n++] = i;
+	if (fd->label == IMG_L_REPEATED)
+		write_repeated(w, m, fd, idx, n, pretty, 0);
+	else
+		write_fval(w, m, fd, &m->f[idx[n - 1]], pretty, 0);
+	if (idx != stack)
+		img_free(idx);
+}
+
 /* Python's human_readable of crit show --nopl. */
 static void nopl_text(char *b, size_t n, uint64_t size)
 {
@@ -1034,6 +1068,29 @@ struct img_msg *img_msg_from_json(struct img_arena *a, const struct img_msgdesc 
 	struct jctx c = { a, err };
 
 	return msg_from_json(&c, d, o, path);
+}
+
+int img_field_from_json(struct img_arena *a, struct img_msg *m, const struct img_fielddesc *fd,
+			const struct img_jv *v, const char *path, struct img_err *err)
+{
+	struct jctx c = { a, err };
+	struct img_msg *t = img_msg_new(a, m->desc);
+
+	if (!t)
+		return img_err_set(err, ENOMEM, "out of memory");
+	if (field_from_json(&c, t, fd, v, path))
+		return -EINVAL;
+	img_msg_del(m, fd->name);
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct img_fval *f = img_msg_insert(a, m, fd);
+
+		if (!f)
+			return img_err_set(err, ENOMEM, "out of memory");
+		f->wt = t->f[i].wt;
+		f->v = t->f[i].v;
+	}
+	img_msg_touch(m);
+	return 0;
 }
 
 int img_image_from_json(const struct img_jv *v, const struct img_schema *s, struct img_image **out,

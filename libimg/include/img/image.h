@@ -90,6 +90,11 @@ enum {
 int img_image_to_json(const struct img_image *img, struct img_out *o, unsigned flags);
 /* One message as crit prints it (pretty: with its renderings; hex: inherited hex). */
 void img_msg_to_json(struct img_jw *w, const struct img_msg *m, int pretty, int hex);
+/* The value of one field as crit prints it: a list for a repeated field, null when absent. */
+void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty);
+/* Replace the value(s) of field fd of m by a JSON value in crit's form (raw or pretty renderings). */
+int img_field_from_json(struct img_arena *a, struct img_msg *m, const struct img_fielddesc *fd,
+			const struct img_jv *v, const char *path, struct img_err *err);
 /* Build an image from crit's JSON (raw or pretty). */
 int img_image_from_json(const struct img_jv *v, const struct img_schema *s, struct img_image **out,
 			struct img_err *err);

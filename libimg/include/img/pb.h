@@ -67,6 +67,8 @@ static inline int64_t img_unzigzag64(uint64_t v) { return (int64_t)(v >> 1) ^ -(
 /* Building and changing messages. */
 struct img_msg *img_msg_new(struct img_arena *a, const struct img_msgdesc *d);
 struct img_fval *img_msg_append(struct img_arena *a, struct img_msg *m, uint32_t num);
+/* One more occurrence of field fd, where field-number order puts it (after those it has). */
+struct img_fval *img_msg_insert(struct img_arena *a, struct img_msg *m, const struct img_fielddesc *fd);
 void img_msg_touch(struct img_msg *m);  /* mark changed */
 /* Set a scalar field (replaces every occurrence; keeps the fields in number order). */
 int img_msg_set_u64(struct img_arena *a, struct img_msg *m, const char *name, uint64_t v);

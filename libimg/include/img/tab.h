@@ -44,6 +44,8 @@ struct img_tabsrc {
 	size_t len;
 };
 const struct img_tabsrc *img_tab_builtin(const char *name);
+/* All of them, ending with a NULL name. */
+const struct img_tabsrc *img_tab_builtins(void);
 
 /* "4.18" or "5.6.2" -> 0x041200 style (major << 16 | minor << 8 | patch, each capped at 255). */
 int img_kversion_parse(const char *s, uint32_t *v);
