@@ -117,7 +117,7 @@ static uint64_t wire_value(int type, uint64_t w)
 	}
 }
 
-static uint64_t value_wire(int type, uint64_t v)
+uint64_t img_pb_to_wire(int type, uint64_t v)
 {
 	switch (type) {
 	case IMG_T_INT32: case IMG_T_ENUM:
@@ -670,7 +670,7 @@ int img_msg_set_u64(struct img_arena *a, struct img_msg *m, const char *name, ui
 	f = insert(a, m, fd);
 	if (!f)
 		return -ENOMEM;
-	f->v.u = value_wire(fd->type, v);
+	f->v.u = img_pb_to_wire(fd->type, v);
 	return 0;
 }
 
@@ -746,7 +746,7 @@ int img_msg_add_u64(struct img_arena *a, struct img_msg *m, const char *name, ui
 	struct img_fval *f = add_one(a, m, name, 0, &r);
 
 	if (f)
-		f->v.u = value_wire(m->desc->fields[f->fi].type, v);
+		f->v.u = img_pb_to_wire(m->desc->fields[f->fi].type, v);
 	return r;
 }
 

@@ -776,24 +776,6 @@ static int scalar_from_json(struct jctx *c, const struct img_fielddesc *fd, cons
 	return 0;
 }
 
-/* Turn a typed value into the wire value stored in img_fval (as img_msg_set_u64 does). */
-static uint64_t to_wire(int type, uint64_t v)
-{
-	switch (type) {
-	case IMG_T_UINT32: case IMG_T_FIXED32: case IMG_T_SFIXED32: case IMG_T_FLOAT:
-		return (uint32_t)v;
-	case IMG_T_SINT32: {
-		int32_t s = (int32_t)v;
-
-		return (uint32_t)(((uint32_t)s << 1) ^ (uint32_t)(s >> 31));
-	}
-	case IMG_T_SINT64:
-		return img_zigzag64((int64_t)v);
-	default:
-		return v;
-	}
-}
-
 static struct img_msg *msg_from_json(struct jctx *c, const struct img_msgdesc *d, const struct img_jv *o,
 				     const char *path);
 
@@ -916,7 +898,7 @@ static int value_from_json(struct jctx *c, struct img_msg *m, const struct img_f
 
 	if (scalar_from_json(c, fd, v, path, &x))
 		return -EINVAL;
-	f->v.u = to_wire(fd->type, x);
+	f->v.u = img_pb_to_wire(fd->type, x);
 	return 0;
 }
 

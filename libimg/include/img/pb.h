@@ -118,6 +118,8 @@ struct img_msg *img_iter_next_msg(struct img_iter *it);
 /* The value of a scalar occurrence, converted for its declared type. */
 uint64_t img_fval_u64(const struct img_fielddesc *fd, const struct img_fval *fv);
 int64_t img_fval_i64(const struct img_fielddesc *fd, const struct img_fval *fv);
+/* The wire value of a typed value (signed types widened in two's complement): zigzag for sint, 32 bits for 32-bit types. */
+uint64_t img_pb_to_wire(int type, uint64_t v);
 /* Decode one scalar element of type t from a packed run. */
 int img_packed_next(int type, const uint8_t **p, const uint8_t *end, uint64_t *v);
 
