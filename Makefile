@@ -24,10 +24,11 @@ ALL_CFLAGS  := -std=gnu11 -fPIC $(WARN) $(CFLAGS)
 LDLIBS      += -lz -lelf -lm
 
 LIB_SRCS    := $(sort $(wildcard libimg/*.c libimg/*/*.c))
-LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o $(B)/gen/tab_data.o
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o $(B)/gen/tab_data.o $(B)/gen/linuxcr_tables.o
 SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/images.tab schemas/criu/maps.tab)
 # The other tables (kernel and CPU features, CRIU log messages, transform tables): embedded as text, parsed at first use.
 TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab $(sort $(wildcard schemas/transforms/*.json))
+LCR_SRCS    := $(wildcard schemas/linuxcr/*.layout schemas/linuxcr/*.tab)
 
 INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c)))
 CONVERT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-convert/*.c)))
@@ -63,6 +64,19 @@ $(B)/gen/tab_data.c: $(B)/tools/tabc $(TAB_SRCS) Makefile
 	$(B)/tools/tabc $@ $(TAB_SRCS)
 
 $(B)/gen/tab_data.o: $(B)/gen/tab_data.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+# The linux-cr tables: tools/lcrtabc reads schemas/linuxcr with libimg's own loader.
+LCRTABC_OBJS := $(B)/tools/lcrtabc.o $(B)/libimg/linuxcr/tables_load.o $(B)/libimg/linuxcr/tables.o \
+		$(B)/libimg/base.o $(B)/libimg/io.o
+$(B)/tools/lcrtabc: $(LCRTABC_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(B)/gen/linuxcr_tables.c: $(B)/tools/lcrtabc $(LCR_SRCS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/lcrtabc schemas/linuxcr $@
+
+$(B)/gen/linuxcr_tables.o: $(B)/gen/linuxcr_tables.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(LIBA): $(LIB_OBJS)
