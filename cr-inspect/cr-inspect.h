@@ -8,6 +8,7 @@
 #include "img/profile.h"
 #include "img/mem.h"
 #include "img/model.h"
+#include "img/linuxcr.h"
 
 int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
@@ -70,5 +71,12 @@ int read_strings(struct img_ckpt *ck, const struct img_task *t, int which, struc
 		 struct img_err *err);
 /* A file described in one line ("/path", "pipe[123] 22 bytes unread", "TCP 127.0.0.1:47001 LISTEN"); files.c. */
 void describe_file(const struct img_file *f, struct img_buf *b);
+int cmd_ckptinfo(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+
+/* linux-cr streams (linuxcr.c) */
+int lcr_open_src(struct img_cli *c, const char *path, struct img_src **src);
+int lcr_is_stream(const struct img_src *src);
+int lcr_decode(struct img_cli *c, struct img_src *src, const char *version, int pretty, const char *out);
+int lcr_info(struct img_cli *c, struct img_src *src, int entries);
 
 #endif

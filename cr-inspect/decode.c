@@ -6,21 +6,12 @@
 
 #include "cr-inspect.h"
 
-#define STDIN_MAX ((size_t)1 << 34)
-
-/* Read one image from a path, or from stdin when path is NULL or "-". */
-static int read_image(struct img_cli *c, const char *path, unsigned flags, struct img_image **img)
+/* Read one image from a source. */
+static int read_image(struct img_cli *c, struct img_src *src, unsigned flags, struct img_image **img)
 {
 	struct img_err e = { 0 };
-	struct img_src *src;
 	int r;
 
-	if (!path || !strcmp(path, "-"))
-		r = img_src_read_fd(STDIN_FILENO, "<stdin>", STDIN_MAX, &src, &e);
-	else
-		r = img_src_open_spec(path, &src, &e);
-	if (r)
-		return img_cli_fail(c, "read", &e);
 	r = img_image_read(src, img_schema_default(), NULL, flags, img, &e);
 	img_src_unref(src);
 	if (r)
@@ -78,10 +69,12 @@ int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **ar
 	static const struct option opts[] = {
 		{ "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "linuxcr-version", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *in = NULL, *out = NULL;
+	const char *in = NULL, *out = NULL, *version = NULL;
 	struct img_image *img = NULL;
+	struct img_src *src;
 	int opt, r;
 
 	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "i:o:", opts)) != -1) {
@@ -92,6 +85,9 @@ int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **ar
 		case 'o':
 			out = optarg;
 			break;
+		case 'V':
+			version = optarg;
+			break;
 		case 'h':
 			return 0;
 		default:
@@ -100,7 +96,15 @@ int cmd_decode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **ar
 	}
 	if (optind < argc)
 		return img_cmd_usage(c, cmd, "unexpected argument '%s'", argv[optind]);
-	r = read_image(c, in, 0, &img);
+	if ((r = lcr_open_src(c, in, &src)))
+		return r;
+	if (lcr_is_stream(src) || version) {
+		r = lcr_decode(c, src, version, c->pretty, out);
+		img_src_unref(src);
+		return r;
+	}
+	r = read_image(c, src, 0, &img);
+	img_src_unref(src);
 	if (r)
 		return r;
 	r = emit(c, img, c->pretty ? IMG_JSON_PRETTY : 0, out);
@@ -115,6 +119,7 @@ int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 		{ NULL, 0, NULL, 0 },
 	};
 	struct img_image *img = NULL;
+	struct img_src *src;
 	int opt, r, nopl = 0;
 
 	while ((opt = img_cmd_getopt(c, cmd, argc, argv, "", opts)) != -1) {
@@ -130,7 +135,15 @@ int cmd_show(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 	}
 	if (optind + 1 != argc)
 		return img_cmd_usage(c, cmd, "expected one image");
-	r = read_image(c, argv[optind], 0, &img);
+	if ((r = lcr_open_src(c, argv[optind], &src)))
+		return r;
+	if (lcr_is_stream(src)) {
+		r = lcr_decode(c, src, NULL, 1, NULL);
+		img_src_unref(src);
+		return r;
+	}
+	r = read_image(c, src, 0, &img);
+	img_src_unref(src);
 	if (r)
 		return r;
 	r = emit(c, img, IMG_JSON_PRETTY | (nopl ? IMG_JSON_NOPL : 0), NULL);
@@ -161,6 +174,11 @@ int cmd_info(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 	if (optind + 1 != argc)
 		return img_cmd_usage(c, cmd, "expected one image");
 	r = img_src_open_spec(argv[optind], &src, &e);
+	if (!r && lcr_is_stream(src)) {
+		r = lcr_info(c, src, entries);
+		img_src_unref(src);
+		return r;
+	}
 	if (!r) {
 		r = img_image_read(src, img_schema_default(), NULL, IMG_READ_FRAMES, &img, &e);
 		img_src_unref(src);

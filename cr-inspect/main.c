@@ -5,11 +5,12 @@
 #include "cr-inspect.h"
 
 static const struct img_cmd commands[] = {
-	{ "decode", cmd_decode, "decode [-i IN] [-o OUT] [--pretty]",
-	  "print an image as JSON, as crit decode does",
+	{ "decode", cmd_decode, "decode [-i IN] [-o OUT] [--pretty] [--linuxcr-version V]",
+	  "print an image as JSON, as crit decode does (a linux-cr stream: every record decoded)",
 	  "  -i, --in FILE        the image (default: stdin)\n"
 	  "  -o, --out FILE       write the JSON to FILE (default: stdout)\n"
-	  "      --pretty         indent, and show numbers as crit --pretty does\n" },
+	  "      --pretty         indent, and show numbers as crit --pretty does\n"
+	  "      --linuxcr-version V  read a linux-cr stream as version V (v18 ... v23-rc2)\n" },
 	{ "show", cmd_show, "show IMG [--nopl]",
 	  "print an image as indented JSON, as crit show does",
 	  "      --nopl           leave out extra payloads (pipe data, queued packets...)\n" },
@@ -85,6 +86,13 @@ static const struct img_cmd commands[] = {
 	  "      --addr A-B       only addresses from A to B\n"
 	  "      --count          print the number of matches only\n"
 	  "      --root DIR       also search file-backed pages in the files under DIR\n" },
+	{ "ckptinfo", cmd_ckptinfo, "ckptinfo [-e] [-p] [-v] [--show-arch-regs] [--linuxcr-version V] [IMAGE]",
+	  "print what user-cr's ckptinfo prints for a linux-cr stream, line for line",
+	  "  -e, --error          print the error records, stop at the first one\n"
+	  "  -p, --pids           print the process tree (as ckptinfo: -p is not --pretty here)\n"
+	  "  -v, --verbose        print every record, objects, files, vmas (and registers on i386)\n"
+	  "      --show-arch-regs ckptinfo's register option (registers print with -v on i386)\n"
+	  "      --linuxcr-version V  read the stream as version V\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

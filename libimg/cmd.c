@@ -45,10 +45,11 @@ int img_cmd_usage(const struct img_cli *c, const struct img_cmd *cmd, const char
 int img_cmd_getopt(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv, const char *shortopts,
 		   const struct option *longopts)
 {
+	/* long forms get their own values: a command may take -p for itself (ckptinfo's --pids) */
 	static const struct option common[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, IMG_OPT_JSON },
+		{ "pretty", no_argument, NULL, IMG_OPT_PRETTY },
+		{ "quiet", no_argument, NULL, IMG_OPT_QUIET },
 		{ "schema-dir", required_argument, NULL, IMG_OPT_SCHEMA_DIR },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -65,14 +66,19 @@ int img_cmd_getopt(struct img_cli *c, const struct img_cmd *cmd, int argc, char 
 	memset(&all[n], 0, sizeof(all[n]));
 	for (;;) {
 		opt = getopt_long(argc, argv, sopts, all, NULL);
+		if ((opt == 'j' || opt == 'p' || opt == 'q') && shortopts && strchr(shortopts, opt))
+			return opt; /* the command's own meaning of the letter */
 		switch (opt) {
 		case 'j':
+		case IMG_OPT_JSON:
 			c->json = 1;
 			continue;
 		case 'p':
+		case IMG_OPT_PRETTY:
 			c->pretty = 1;
 			continue;
 		case 'q':
+		case IMG_OPT_QUIET:
 			c->quiet = 1;
 			continue;
 		case IMG_OPT_SCHEMA_DIR:

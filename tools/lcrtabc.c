@@ -168,6 +168,19 @@ int main(int argc, char **argv)
 			fputs(" },\n", out);
 		}
 		fprintf(out, "\t{ NULL, NULL }\n};\n");
+		for (uint32_t k = 0; k < d->nvalues; k++) {
+			fprintf(out, "static const int64_t DV%uv%u[] = { ", i, k);
+			for (uint32_t j = 0; j < d->values[k].n; j++)
+				fprintf(out, "%lldLL, ", (long long)d->values[k].v[j]);
+			fprintf(out, "0 };\n");
+		}
+		fprintf(out, "static const struct img_lcr_values DV%u[] = {\n", i);
+		for (uint32_t k = 0; k < d->nvalues; k++) {
+			fputs("\t{ ", out);
+			str(d->values[k].field);
+			fprintf(out, ", %u, DV%uv%u },\n", d->values[k].n, i, k);
+		}
+		fprintf(out, "\t{ NULL, 0, NULL }\n};\n");
 	}
 	fprintf(out, "static const struct img_lcr_recdesc D[] = {\n");
 	for (uint32_t i = 0; i < t->nrecdescs; i++) {
@@ -186,7 +199,8 @@ int main(int argc, char **argv)
 			str(rest[k]);
 			fputs(", ", out);
 		}
-		fprintf(out, "%u, %u, %u, DF%u, DR%u, DE%u },\n", d->nfollow, d->nrefs, d->nenums, i, i, i);
+		fprintf(out, "%u, %u, %u, %u, DF%u, DR%u, DE%u, DV%u },\n", d->nfollow, d->nrefs, d->nenums, d->nvalues, i,
+			i, i, i);
 	}
 	fprintf(out, "};\n\n");
 	/* versions and layouts */

@@ -294,8 +294,15 @@ int img_lcr_field_ref(const struct img_lcr_struct *s, const char *path, struct i
 				f = &s->fields[i];
 				break;
 			}
-		if (!f)
-			return -ENOENT;
+		if (!f) {
+			/* a struct that starts with its base (ckpt_hdr_file_pipe.common): the base's fields too */
+			const struct img_lcr_field *b0 = s->nfields ? &s->fields[0] : NULL;
+
+			if (!b0 || b0->off || b0->type != IMG_LCR_STRUCT || b0->count || !strcmp(b0->sub->name, "ckpt_hdr"))
+				return -ENOENT;
+			s = b0->sub;
+			continue;
+		}
 		if (index >= 0 && (!f->count || (uint32_t)index >= f->count))
 			return -ENOENT;
 		uint32_t esz = img_lcr_field_size(f);

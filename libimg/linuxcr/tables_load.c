@@ -485,6 +485,32 @@ static int parse_records(struct loader *L, const char *file, char *text)
 				}
 				d->enums = e;
 				d->nenums = (uint32_t)k;
+			} else if (!strcmp(tok[i], "values")) {
+				char *it[16];
+				int k = commas(eq, it, 16);
+				struct img_lcr_values *vs = img_arena_zalloc(L->a, k * sizeof(*vs));
+
+				if (!vs)
+					return -ENOMEM;
+				for (int j = 0; j < k; j++) {
+					char *p1 = strchr(it[j], ':');
+					int64_t *vals = img_arena_zalloc(L->a, 16 * sizeof(*vals));
+					uint32_t nv = 0;
+
+					if (!p1 || !vals)
+						return p1 ? -ENOMEM : bad(L, file, line, "bad values '%s'", it[j]);
+					*p1++ = 0;
+					for (char *v = p1, *bar; v && nv < 16; v = bar) {
+						bar = strchr(v, '|');
+						if (bar)
+							*bar++ = 0;
+						if (parse_int(v, &vals[nv++]))
+							return bad(L, file, line, "bad value '%s'", v);
+					}
+					vs[j] = (struct img_lcr_values){ dup(L, it[j]), nv, vals };
+				}
+				d->values = vs;
+				d->nvalues = (uint32_t)k;
 			} else {
 				return bad(L, file, line, "unknown option '%s'", tok[i]);
 			}

@@ -157,5 +157,11 @@ void gen_legacy(void);
 void gen_v1(void);
 void gen_memory(void);
 void gen_odd(void);
+void gen_linuxcr(void);
+
+/* linux-cr streams (linuxcr.c): one of a layout (with_error: a checkpoint that failed), and page contents. */
+struct img_lcr_layout;
+int gen_lcr_image(const struct img_lcr_layout *l, int with_error, struct img_buf *out, struct img_err *err);
+void gen_lcr_page(uint8_t *p, uint32_t page_size, uint32_t n, const char *text);
 
 #endif

@@ -24,6 +24,7 @@ static const struct {
 	{ "v1", gen_v1, "an img_version 1 set: no head magics, the oldest layouts" },
 	{ "memory", gen_memory, "parent chains (PE_PARENT), lazy pages, pre-0.5 vaddr:page images" },
 	{ "odd", gen_odd, "fields and enum values the schema does not know, the kerndat cache" },
+	{ "linuxcr", gen_linuxcr, "linux-cr streams: one process in every patchset version and arch" },
 };
 
 int main(int argc, char **argv)

@@ -22,9 +22,13 @@ struct img_cmd {
 	const char *options; /* option help, one "  -x, --long  text" per line, or NULL */
 };
 
-/* Options every command takes (appended to the command's own). */
+/*
+ * Options every command takes (appended to the command's own).  A command
+ * whose own short options include j, p or q gets that letter back (the long
+ * forms keep their common meaning).
+ */
 #define IMG_CMD_COMMON_SHORT "jpqh"
-enum { IMG_OPT_SCHEMA_DIR = 0x1000, IMG_OPT_HELP, IMG_OPT_FIRST_OWN };
+enum { IMG_OPT_SCHEMA_DIR = 0x1000, IMG_OPT_HELP, IMG_OPT_JSON, IMG_OPT_PRETTY, IMG_OPT_QUIET, IMG_OPT_FIRST_OWN = 0x1100 };
 
 /*
  * getopt_long with the common options handled here.  Returns the next option

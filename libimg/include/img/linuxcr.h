@@ -90,6 +90,13 @@ struct img_lcr_enumfield {
 	const char *en;      /* enum name */
 };
 
+/* The values a field can hold (records.tab "values="): a check that tells layouts of the same size apart. */
+struct img_lcr_values {
+	const char *field;
+	uint32_t n;
+	const int64_t *v;
+};
+
 enum { IMG_LCR_LEN_EXACT = 1, IMG_LCR_LEN_TAIL, IMG_LCR_LEN_RAW, IMG_LCR_LEN_STRING, IMG_LCR_LEN_SELECT };
 
 /* A row of records.tab: what a record type carries. */
@@ -101,10 +108,11 @@ struct img_lcr_recdesc {
 	const char *select_field, *select_enum;
 	const char *obj;          /* object type this is the main record of, or NULL */
 	const char *since, *until;
-	uint32_t nfollow, nrefs, nenums;
+	uint32_t nfollow, nrefs, nenums, nvalues;
 	const struct img_lcr_follow *follow;
 	const struct img_lcr_ref *refs;
 	const struct img_lcr_enumfield *enums;
+	const struct img_lcr_values *values;
 };
 
 /* A record type of one layout: its number, name and description. */
@@ -378,9 +386,12 @@ int img_lcr_write(const struct img_lcr_image *img, struct img_buf *out, struct i
 enum { IMG_LCR_JSON_PRETTY = 1, IMG_LCR_JSON_PAGES = 2 };
 int img_lcr_to_json(const struct img_lcr_image *img, struct img_out *o, unsigned flags);
 
-/* What user-cr's ckptinfo prints (its options as flags). */
+/*
+ * What user-cr's ckptinfo prints (its options as flags), from an image read
+ * with IMG_LCR_FRAMES; its complaints come back in err.
+ */
 enum { IMG_LCR_CI_ERROR = 1, IMG_LCR_CI_PIDS = 2, IMG_LCR_CI_VERBOSE = 4, IMG_LCR_CI_REGS = 8 };
-int img_lcr_ckptinfo(const struct img_lcr_image *img, struct img_out *o, unsigned flags);
+int img_lcr_ckptinfo(const struct img_lcr_image *img, struct img_out *o, unsigned flags, struct img_err *err);
 
 /* ---------------------------------------------------------------- writing */
 
