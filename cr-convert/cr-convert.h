@@ -10,5 +10,8 @@ int cmd_pack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 int cmd_unpack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 /* upgrade, downgrade, apply */
 int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+/* upgrade, downgrade: linux-cr streams to upgrade.c, image sets to cmd_convert */
+int cmd_versions(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_lcr_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -21,7 +21,7 @@ static const struct img_cmd commands[] = {
 	{ "unpack", cmd_unpack, "unpack ARCHIVE -o DIR",
 	  "unpack a checkpoint archive into a new folder, refusing hostile members",
 	  "  -o, --out DIR        the folder to make (it must not exist, or be empty)\n" },
-	{ "upgrade", cmd_convert, "upgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR]",
+	{ "upgrade", cmd_versions, "upgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR] [--lossy] [--kernel X.Y.Z]",
 	  "rewrite an image set in the format a newer CRIU writes, step by step through the version tables",
 	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
 	  "      --to VERSION     the CRIU version to write for (4.2, 4.1, 3.4, ...)\n"
@@ -29,8 +29,12 @@ static const struct img_cmd commands[] = {
 	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
 	  "      --dry-run        print what would change, write nothing\n"
 	  "      --sync           flush the output to disk before it takes its name\n"
-	  "      --tables DIR     version tables from DIR instead of the built-in ones\n" },
-	{ "downgrade", cmd_convert, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR]",
+	  "      --tables DIR     version tables from DIR instead of the built-in ones\n"
+	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
+	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
+	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
+	{ "downgrade", cmd_versions, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR] [--lossy] [--kernel X.Y.Z]",
 	  "rewrite an image set in the format an older CRIU reads, step by step through the version tables",
 	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
 	  "      --to VERSION     the CRIU version to write for (4.1, 3.3, 1.5, ...)\n"
@@ -38,7 +42,11 @@ static const struct img_cmd commands[] = {
 	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
 	  "      --dry-run        print what would change, write nothing\n"
 	  "      --sync           flush the output to disk before it takes its name\n"
-	  "      --tables DIR     version tables from DIR instead of the built-in ones\n" },
+	  "      --tables DIR     version tables from DIR instead of the built-in ones\n"
+	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
+	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
+	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
 	{ "apply", cmd_convert,
 	  "apply CKPT -o OUT [--table FILE]... [--map-path OLD=NEW]... [--map-ip OLD=NEW]... [--refresh-file-sizes [--root DIR]] [--policy P] [--dry-run] [--sync]",
 	  "run transform tables over an image set: your own, or the built-in path, address and file-size ones",

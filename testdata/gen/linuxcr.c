@@ -116,7 +116,7 @@ static void header(struct g *g)
 		snprintf(path, sizeof(path), "constants.%s", cs->fields[i].name);
 		S(g, path, (uint64_t)dflt(g, cs->fields[i].name));
 	}
-	S(g, "time", 1262304000ULL + 86400ULL * (uint64_t)(g->l->ver->rev * 30));
+	S(g, "time", 1302998400); /* 2011-04-17 */
 	S(g, "uflags", 0);
 	snprintf(rel, sizeof(rel), "%s-ckpt-%s", g->l->ver->kernel, g->l->ver->name);
 	str_fixed(g, "BUFFER", rel, (size_t)dflt(g, "uts_release_len"));
