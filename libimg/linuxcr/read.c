@@ -225,6 +225,39 @@ static int follow_wanted(struct rd *R, const struct img_lcr_rec *parent, const s
 	return v != 0;
 }
 
+/*
+ * Type numbers moved between versions without a version bump: when a record
+ * does not fit, say which other version gives its number a record that fits
+ * (want: that name; or NULL: any record whose struct has exactly len bytes).
+ */
+static void hint(struct rd *R, const struct img_lcr_rec *r, const char *want, char *buf, size_t n)
+{
+	const struct img_lcr_image *img = R->img;
+
+	int at = img_lcr_version_index(img->tables, img->lay->ver), nv = (int)img->tables->nversions;
+
+	buf[0] = 0;
+	/* the nearest versions first */
+	for (int d = 1; d < nv; d++)
+		for (int side = -1; side <= 1; side += 2) {
+		int k = at + side * d;
+
+		if (k < 0 || k >= nv)
+			continue;
+		const struct img_lcr_version *v = &img->tables->versions[k];
+		const struct img_lcr_layout *l = img_lcr_layout_find(v, img->lay->arch);
+		const struct img_lcr_rectype *rt = l ? img_lcr_rectype(l, r->type) : NULL;
+
+		if (v == img->lay->ver || !rt || (r->rt && !strcmp(rt->name, r->rt->name)))
+			continue;
+		if (want ? !strcmp(rt->name, want) : rt->st && rt->desc && rt->desc->len == IMG_LCR_LEN_EXACT && rt->st->size == r->len) {
+			snprintf(buf, n, "; %u is %s in %s%s%s%s: was the stream written with another version's numbers?",
+				 r->type, rt->name, v->name, rt->st ? " (" : "", rt->st ? rt->st->name : "", rt->st ? ")" : "");
+			return;
+		}
+		}
+}
+
 /* Check a record's length against its layout (libbpf's way: every offset compared is named). */
 static int check_layout(struct rd *R, size_t i)
 {
@@ -240,10 +273,13 @@ static int check_layout(struct rd *R, size_t i)
 		return fail(R, i, "an empty string record (a string holds at least its NUL)");
 	if (!st)
 		return 0;
+	char h[200];
+
+	hint(R, r, NULL, h, sizeof(h));
 	if (r->len < st->size)
-		return fail(R, i, "len %u ends at 0x%llx, before the end of %s at 0x%llx (%u bytes in %s on %s)", r->len,
+		return fail(R, i, "len %u ends at 0x%llx, before the end of %s at 0x%llx (%u bytes in %s on %s)%s", r->len,
 			    (unsigned long long)(r->off + r->len), st->name, (unsigned long long)(r->off + st->size),
-			    st->size, v, img->lay->arch);
+			    st->size, v, img->lay->arch, h);
 	if (d->len == IMG_LCR_LEN_TAIL) {
 		int64_t cnt;
 		uint8_t et;
@@ -265,10 +301,10 @@ static int check_layout(struct rd *R, size_t i)
 		/* longer than the struct: accepted only when the extra bytes are zero */
 		for (uint32_t k = st->size; k < r->len; k++)
 			if (r->p[k])
-				return fail(R, i, "%u bytes at 0x%llx..0x%llx after %s (%u bytes in %s) are not zero (0x%llx holds 0x%02x)",
+				return fail(R, i, "%u bytes at 0x%llx..0x%llx after %s (%u bytes in %s) are not zero (0x%llx holds 0x%02x)%s",
 					    r->len - st->size, (unsigned long long)(r->off + st->size),
 					    (unsigned long long)(r->off + r->len), st->name, st->size, v,
-					    (unsigned long long)(r->off + k), r->p[k]);
+					    (unsigned long long)(r->off + k), r->p[k], h);
 	}
 	return 0;
 }
@@ -430,6 +466,22 @@ static int view_pages(struct rd *R, size_t ib)
 				    (unsigned long long)v->start, (unsigned long long)v->end);
 	}
 	return 0;
+}
+
+/* An mm whose MM_CONTEXT never came: perhaps it came under another version's number. */
+static int mm_unclosed(struct rd *R, size_t i, const char *what)
+{
+	const struct img_lcr_image *img = R->img;
+	size_t from = (size_t)img->mms[R->mm].rec;
+	char h[200] = "", w[128] = "";
+
+	for (size_t k = from + 1; k < img->n && k <= i && !h[0]; k++) {
+		hint(R, &img->r[k], "MM_CONTEXT", h, sizeof(h));
+		if (h[0])
+			img_lcr_rec_where(img, k, w, sizeof(w));
+	}
+	return fail(R, i, "%s before the MM_CONTEXT of the mm at 0x%llx%s%s", what, (unsigned long long)img->r[from].off,
+		    w[0] ? "; " : "", h[0] ? h + 2 : "");
 }
 
 static int close_mm(struct rd *R, size_t i)
@@ -606,8 +658,7 @@ static int view(struct rd *R, size_t i)
 		int64_t mc = fld(r, "map_count");
 
 		if (R->mm >= 0)
-			return fail(R, i, "a new mm before the MM_CONTEXT of the one at 0x%llx",
-				    (unsigned long long)img->r[img->mms[R->mm].rec].off);
+			return mm_unclosed(R, i, "a new mm comes");
 		if (mc < 0 || (uint64_t)mc > img->n)
 			return fail(R, i, "map_count %lld: more than the records of the stream", (long long)mc);
 		if (GROW(R, img->mms, img->nmms, R->capmms))
@@ -713,18 +764,10 @@ static int expect(struct rd *R, size_t i)
 			f->pos++;
 			continue;
 		}
-		char w[128], alt[200] = "";
+		char w[128], alt[200];
 
 		/* a number that means the expected type in another version: say so */
-		for (uint32_t k = 0; k < img->tables->nversions && !alt[0]; k++) {
-			const struct img_lcr_version *v = &img->tables->versions[k];
-			const struct img_lcr_layout *l = img_lcr_layout_find(v, img->lay->arch);
-			const struct img_lcr_rectype *rt = l ? img_lcr_rectype(l, r->type) : NULL;
-
-			if (v != img->lay->ver && rt && !strcmp(rt->name, fo->type))
-				snprintf(alt, sizeof(alt), "; %u is %s in %s: was this stream written by another version?",
-					 r->type, fo->type, v->name);
-		}
+		hint(R, r, fo->type, alt, sizeof(alt));
 		return fail(R, i, "found %s where %s (%s of %s) must come%s", n ? n : "an unknown type", fo->type, fo->role,
 			    img_lcr_rec_where(img, (size_t)f->parent, w, sizeof(w)), alt);
 	}
@@ -911,7 +954,7 @@ int img_lcr_read(struct img_src *src, const struct img_lcr_tables *t, const stru
 		R.depth--;
 	}
 	if (R.mm >= 0) {
-		ret = fail(&R, (size_t)img->mms[R.mm].rec, "the stream ends before this mm's MM_CONTEXT");
+		ret = mm_unclosed(&R, (size_t)img->mms[R.mm].rec, "the stream ends");
 		goto fail;
 	}
 	if (img->rec_tail < 0 && !img->nerrors) {
