@@ -13,7 +13,6 @@ static int read_image(struct img_cli *c, struct img_src *src, unsigned flags, st
 	int r;
 
 	r = img_image_read(src, img_schema_default(), NULL, flags, img, &e);
-	img_src_unref(src);
 	if (r)
 		return img_cli_fail(c, "read", &e);
 	if ((*img)->kind->layout == IMG_LAY_RAW || (*img)->kind->layout == IMG_LAY_OPAQUE) {
