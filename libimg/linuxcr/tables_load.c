@@ -283,7 +283,7 @@ static int parse_layout(struct loader *L, const char *file, char *text)
 				cs->arch = dup(L, o);
 			char where[300];
 
-			snprintf(where, sizeof(where), "%s:%d", file, line);
+			snprintf(where, sizeof(where), "%.280s:%d", file, line);
 			cs->where = dup(L, where);
 			v->structs[v->nstructs++] = cs;
 		} else {
