@@ -6,6 +6,7 @@
  * records point into the mapped source.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,23 +142,7 @@ const struct img_lcr_obj *img_lcr_obj_find(const struct img_lcr_image *img, int3
 	return obj_find(img, objref);
 }
 
-static int grow_any(struct img_arena *a, void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = img_arena_alloc(a, nc * size);
-
-	if (!p)
-		return -ENOMEM;
-	if (*arr)
-		memcpy(p, *arr, n * size);
-	*arr = p;
-	*cap = nc;
-	return 0;
-}
-
-#define GROW(R, arr, n, cap) grow_any(&(R)->img->arena, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
+#define GROW(R, arr, n, cap) lcr_grow(&(R)->img->arena, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 static int add_obj(struct rd *R, size_t i, int32_t objref, const char *type, int32_t objref_rec)
 {
@@ -176,7 +161,7 @@ static int add_obj(struct rd *R, size_t i, int32_t objref, const char *type, int
 	if (img->nobjs == img->capobjs) {
 		size_t cap = img->capobjs;
 
-		if (grow_any(&img->arena, (void **)&img->objs, &cap, img->nobjs, sizeof(*img->objs)))
+		if (lcr_grow(&img->arena, (void **)&img->objs, &cap, img->nobjs, sizeof(*img->objs)))
 			return -ENOMEM;
 		img->capobjs = cap;
 	}
@@ -498,15 +483,32 @@ static int close_mm(struct rd *R, size_t i)
 	return 0;
 }
 
-static int is_task_rec(const char *n)
-{
-	static const char *const names[] = { "TASK_CREDS", "TASK_NS", "TASK_OBJS", "THREAD", "RESTART_BLOCK", "CPU",
-					     "SIGNAL_TASK" };
+#define TASK_AT(m) offsetof(struct img_lcr_task, m)
 
-	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (!strcmp(n, names[k]))
-			return 1;
-	return 0;
+/* A task's own records: where the view keeps the record, and the objrefs it holds. */
+static const struct {
+	const char *rec;
+	size_t at;
+	const char *field[6];
+	size_t to[6];
+} task_recs[] = {
+	{ "TASK_CREDS", TASK_AT(rec_creds), { "cred_ref", "ecred_ref" }, { TASK_AT(cred), TASK_AT(ecred) } },
+	{ "TASK_NS", TASK_AT(rec_ns), { "ns_objref" }, { TASK_AT(ns) } },
+	{ "TASK_OBJS", TASK_AT(rec_objs),
+	  { "files_objref", "mm_objref", "fs_objref", "sem_undo_objref", "sighand_objref", "signal_objref" },
+	  { TASK_AT(files), TASK_AT(mm), TASK_AT(fs), TASK_AT(sem_undo), TASK_AT(sighand), TASK_AT(signal) } },
+	{ "THREAD", TASK_AT(rec_thread), { NULL }, { 0 } },
+	{ "RESTART_BLOCK", TASK_AT(rec_restart), { NULL }, { 0 } },
+	{ "CPU", TASK_AT(rec_cpu), { NULL }, { 0 } },
+	{ "SIGNAL_TASK", TASK_AT(rec_sigtask), { NULL }, { 0 } },
+};
+
+static int task_rec(const char *n)
+{
+	for (size_t k = 0; k < sizeof(task_recs) / sizeof(task_recs[0]); k++)
+		if (!strcmp(n, task_recs[k].rec))
+			return (int)k;
+	return -1;
 }
 
 /* The view's part of a record, by its type name. */
@@ -560,9 +562,17 @@ static int view(struct rd *R, size_t i)
 		if (strcmp(n, "SIGNAL") && strcmp(n, "SIGPENDING"))
 			return 0;
 	}
-	t = NULL;
-	if (is_task_rec(n) && !(t = cur_task(R, i)))
-		return -EINVAL;
+	int k = task_rec(n);
+
+	if (k >= 0) {
+		/* a record of the current task */
+		if (!(t = cur_task(R, i)))
+			return -EINVAL;
+		*(int32_t *)((char *)t + task_recs[k].at) = (int32_t)i;
+		for (int f = 0; f < 6 && task_recs[k].field[f]; f++)
+			*(int32_t *)((char *)t + task_recs[k].to[f]) = (int32_t)fld(r, task_recs[k].field[f]);
+		return 0;
+	}
 	if (!strcmp(n, "HEADER")) {
 		img->major = (uint16_t)fld(r, "major");
 		img->minor = (uint16_t)fld(r, "minor");
@@ -586,29 +596,6 @@ static int view(struct rd *R, size_t i)
 		t = &img->tasks[R->task];
 		t->rec_task = (int32_t)i;
 		t->zombie = fld(r, "exit_state") != 0;
-	} else if (!strcmp(n, "TASK_CREDS")) {
-		t->rec_creds = (int32_t)i;
-		t->cred = (int32_t)fld(r, "cred_ref");
-		t->ecred = (int32_t)fld(r, "ecred_ref");
-	} else if (!strcmp(n, "TASK_NS")) {
-		t->rec_ns = (int32_t)i;
-		t->ns = (int32_t)fld(r, "ns_objref");
-	} else if (!strcmp(n, "TASK_OBJS")) {
-		t->rec_objs = (int32_t)i;
-		t->files = (int32_t)fld(r, "files_objref");
-		t->mm = (int32_t)fld(r, "mm_objref");
-		t->fs = (int32_t)fld(r, "fs_objref");
-		t->sem_undo = (int32_t)fld(r, "sem_undo_objref");
-		t->sighand = (int32_t)fld(r, "sighand_objref");
-		t->signal = (int32_t)fld(r, "signal_objref");
-	} else if (!strcmp(n, "THREAD")) {
-		t->rec_thread = (int32_t)i;
-	} else if (!strcmp(n, "RESTART_BLOCK")) {
-		t->rec_restart = (int32_t)i;
-	} else if (!strcmp(n, "CPU")) {
-		t->rec_cpu = (int32_t)i;
-	} else if (!strcmp(n, "SIGNAL_TASK")) {
-		t->rec_sigtask = (int32_t)i;
 	} else if (!strcmp(n, "FILE_TABLE")) {
 		if (GROW(R, img->ftables, img->nftables, R->capft))
 			return -ENOMEM;
@@ -858,7 +845,7 @@ static int frame_records(struct img_lcr_image *img, struct rd *R)
 		if (img->n == img->cap) {
 			size_t cap = img->cap;
 
-			if (grow_any(&img->arena, (void **)&img->r, &cap, img->n, sizeof(*img->r)))
+			if (lcr_grow(&img->arena, (void **)&img->r, &cap, img->n, sizeof(*img->r)))
 				return -ENOMEM;
 			img->cap = cap;
 		}

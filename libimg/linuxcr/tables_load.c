@@ -11,6 +11,7 @@
 
 #include "img/linuxcr.h"
 #include "img/source.h"
+#include "lcr.h"
 
 /* What a .layout file says, before the versions are resolved. */
 struct raw_field {
@@ -23,7 +24,8 @@ struct raw_struct {
 	const char *name, *arch; /* arch: NULL for every arch */
 	uint32_t size, align, attr;
 	struct raw_field *f;
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	const char *where;
 };
 
@@ -37,7 +39,8 @@ struct raw_kv {
 struct raw_enum {
 	const char *name;
 	struct img_lcr_enumval *v;
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 };
 
 struct raw_arch {
@@ -52,13 +55,17 @@ struct raw_version {
 	struct raw_arch arch[4];
 	uint32_t narch;
 	struct raw_struct **structs;
-	uint32_t nstructs, capstructs;
+	uint32_t nstructs;
+	size_t capstructs;
 	struct raw_enum **enums;
-	uint32_t nenums, capenums;
+	uint32_t nenums;
+	size_t capenums;
 	struct raw_kv *kv;
-	uint32_t nkv, capkv;
+	uint32_t nkv;
+	size_t capkv;
 	const char **drop_struct, **drop_enum;
-	uint32_t ndrop_struct, ndrop_enum, capds, capde;
+	uint32_t ndrop_struct, ndrop_enum;
+	size_t capds, capde;
 	int resolving, order;
 };
 
@@ -66,38 +73,27 @@ struct loader {
 	struct img_arena *a;
 	struct img_err *err;
 	struct raw_version **v;
-	uint32_t nv, capv;
+	uint32_t nv;
+	size_t capv;
 	struct img_lcr_recdesc *rd;
-	uint32_t nrd, caprd;
+	uint32_t nrd;
+	size_t caprd;
 	struct img_lcr_rename *rn;
-	uint32_t nrn, caprn;
+	uint32_t nrn;
+	size_t caprn;
 	struct img_lcr_fdefault *fd;
-	uint32_t nfd, capfd;
+	uint32_t nfd;
+	size_t capfd;
 	/* final structs shared between layouts */
 	struct fin {
 		const struct raw_struct *raw;
 		const struct img_lcr_struct *s;
 	} *fin;
-	uint32_t nfin, capfin;
+	uint32_t nfin;
+	size_t capfin;
 };
 
-static int grow(struct img_arena *a, void **arr, uint32_t *cap, uint32_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	uint32_t nc = *cap ? *cap * 2 : 8;
-	void *p = img_arena_alloc(a, nc * size);
-
-	if (!p)
-		return -ENOMEM;
-	if (*arr)
-		memcpy(p, *arr, n * size);
-	*arr = p;
-	*cap = nc;
-	return 0;
-}
-
-#define GROW(L, arr, n, cap) grow((L)->a, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
+#define GROW(L, arr, n, cap) lcr_grow((L)->a, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 static int split(char *line, char **tok, int max)
 {
@@ -115,6 +111,23 @@ static int split(char *line, char **tok, int max)
 			*p++ = 0;
 	}
 	return n;
+}
+
+/* The next line of text (NUL-terminated in place, its # comment cut), or NULL at the end. */
+static char *next_line(char **s, int *line)
+{
+	char *l = *s, *nl, *hash;
+
+	if (!l || !*l)
+		return NULL;
+	nl = strchr(l, '\n');
+	if (nl)
+		*nl++ = 0;
+	*s = nl;
+	(*line)++;
+	if ((hash = strchr(l, '#')))
+		*hash = 0;
+	return l;
 }
 
 static int bad(struct loader *L, const char *file, int line, const char *fmt, const char *arg)
@@ -160,15 +173,7 @@ static int parse_layout(struct loader *L, const char *file, char *text)
 	if (!v || GROW(L, L->v, L->nv, L->capv))
 		return -ENOMEM;
 	v->file = dup(L, file);
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		line++;
-		char *hash = strchr(s, '#');
-
-		if (hash)
-			*hash = 0;
+	for (char *s, *rest = text; (s = next_line(&rest, &line));) {
 		int indented = *s == '\t' || *s == ' ';
 		int n = split(s, tok, 16);
 		int64_t x;
@@ -356,15 +361,7 @@ static int parse_records(struct loader *L, const char *file, char *text)
 	char *tok[24];
 	int line = 0;
 
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		line++;
-		char *hash = strchr(s, '#');
-
-		if (hash)
-			*hash = 0;
+	for (char *s, *rest = text; (s = next_line(&rest, &line));) {
 		int n = split(s, tok, 24);
 
 		if (!n)
@@ -524,15 +521,7 @@ static int parse_convert(struct loader *L, const char *file, char *text)
 	char *tok[8];
 	int line = 0;
 
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		line++;
-		char *hash = strchr(s, '#');
-
-		if (hash)
-			*hash = 0;
+	for (char *s, *rest = text; (s = next_line(&rest, &line));) {
 		int n = split(s, tok, 8);
 		int64_t x;
 
@@ -565,11 +554,14 @@ static struct raw_version *raw_find(struct loader *L, const char *name)
 /* The resolved raw view of one version on one arch. */
 struct resolved {
 	const struct raw_struct **s;
-	uint32_t ns, caps;
+	uint32_t ns;
+	size_t caps;
 	const struct raw_enum **e;
-	uint32_t ne, cape;
+	uint32_t ne;
+	size_t cape;
 	struct raw_kv *kv;
-	uint32_t nkv, capkv;
+	uint32_t nkv;
+	size_t capkv;
 };
 
 static int res_copy(struct loader *L, struct resolved *dst, const struct resolved *src)

@@ -240,18 +240,19 @@ static void nsproxy(struct g *g)
 
 		for (int i = 0; i < 12; i += 2)
 			img_lcr_w_set_bytes(g->w, u[i], u[i + 1], strlen(u[i + 1]));
+		/* the sysctl limits of a 2.6.3x kernel */
+		static const struct {
+			const char *f;
+			uint64_t v;
+		} ipc[] = { { "shm_ctlmax", 33554432 }, { "shm_ctlall", 2097152 }, { "shm_ctlmni", 4096 },
+			    { "msg_ctlmax", 8192 },	    { "msg_ctlmnb", 16384 },  { "msg_ctlmni", 1738 },
+			    { "sem_ctl_msl", 250 },	    { "sem_ctl_mns", 32000 }, { "sem_ctl_opm", 32 },
+			    { "sem_ctl_mni", 128 } };
+
 		g->ipc = objref(g, "IPC_NS");
 		B(g, "IPC_NS");
-		S(g, "shm_ctlmax", 33554432);
-		S(g, "shm_ctlall", 2097152);
-		S(g, "shm_ctlmni", 4096);
-		S(g, "msg_ctlmax", 8192);
-		S(g, "msg_ctlmnb", 16384);
-		S(g, "msg_ctlmni", 1738);
-		S(g, "sem_ctl_msl", 250);
-		S(g, "sem_ctl_mns", 32000);
-		S(g, "sem_ctl_opm", 32);
-		S(g, "sem_ctl_mni", 128);
+		for (size_t k = 0; k < sizeof(ipc) / sizeof(ipc[0]); k++)
+			S(g, ipc[k].f, ipc[k].v);
 		B(g, "NS");
 		S(g, "uts_objref", (uint64_t)g->uts);
 		S(g, "ipc_objref", (uint64_t)g->ipc);
