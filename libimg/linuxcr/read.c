@@ -39,6 +39,7 @@ struct rd {
 	/* v23 pid objects */
 	const uint8_t *pids;
 	uint32_t pids_len, nr_pids, pids_offset;
+	uint32_t *pid_at;    /* where each pid object starts in the pids array */
 };
 
 const char *img_lcr_rec_where(const struct img_lcr_image *img, size_t i, char *buf, size_t len)
@@ -129,12 +130,39 @@ int lcr_count(const struct img_lcr_image *img, const struct img_lcr_struct *st, 
 	return lcr_field(st, rec, len, count, v);
 }
 
+static size_t obj_slot(const struct img_lcr_image *img, int32_t objref)
+{
+	size_t mask = img->objhash_size - 1, h = ((uint32_t)objref * 2654435761u) & mask;
+
+	while (img->objhash[h] && img->objs[img->objhash[h] - 1].objref != objref)
+		h = (h + 1) & mask;
+	return h;
+}
+
 static const struct img_lcr_obj *obj_find(const struct img_lcr_image *img, int32_t objref)
 {
+	if (!img->objhash_size)
+		return NULL;
+	size_t h = obj_slot(img, objref);
+
+	return img->objhash[h] ? &img->objs[img->objhash[h] - 1] : NULL;
+}
+
+/* Keep the objref index at most half full. */
+static int obj_index(struct img_lcr_image *img)
+{
+	if (img->nobjs * 2 < img->objhash_size)
+		return 0;
+	size_t n = img->objhash_size ? img->objhash_size * 2 : 64;
+	uint32_t *h = img_arena_zalloc(&img->arena, n * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	img->objhash = h;
+	img->objhash_size = n;
 	for (size_t i = 0; i < img->nobjs; i++)
-		if (img->objs[i].objref == objref)
-			return &img->objs[i];
-	return NULL;
+		h[obj_slot(img, img->objs[i].objref)] = (uint32_t)(i + 1);
+	return 0;
 }
 
 const struct img_lcr_obj *img_lcr_obj_find(const struct img_lcr_image *img, int32_t objref)
@@ -166,6 +194,9 @@ static int add_obj(struct rd *R, size_t i, int32_t objref, const char *type, int
 		img->capobjs = cap;
 	}
 	img->objs[img->nobjs++] = (struct img_lcr_obj){ objref, type, objref_rec, -1 };
+	if (obj_index(img))
+		return -ENOMEM;
+	img->objhash[obj_slot(img, objref)] = (uint32_t)img->nobjs;
 	return (int)(img->nobjs - 1);
 }
 
@@ -324,21 +355,10 @@ static struct img_lcr_task *cur_task(struct rd *R, size_t i)
 
 static int32_t pid_of(struct rd *R, int32_t tag)
 {
-	/* v23: a pid tag is the objref of a pid object; pids[tag - offset] holds its numbers */
-	uint32_t k = 0, pos = 0;
-
-	if (!R->pids || tag <= 0 || (uint32_t)tag < R->pids_offset)
+	/* v23: a pid tag is the objref of a pid object; pids[tag - offset] holds its numbers, root namespace first */
+	if (!R->pids || tag <= 0 || (uint32_t)tag < R->pids_offset || (uint32_t)tag - R->pids_offset >= R->nr_pids)
 		return tag == 0 ? 0 : -1;
-	for (uint32_t want = (uint32_t)tag - R->pids_offset; pos + 8 <= R->pids_len; k++) {
-		uint32_t depth = img_get_u32(R->pids + pos);
-
-		if (k == want)
-			return (int32_t)img_get_u32(R->pids + pos + 4);
-		if (depth > (R->pids_len - pos) / 4)
-			break;
-		pos += 8 + 4 * depth;
-	}
-	return -1;
+	return (int32_t)img_get_u32(R->pids + R->pid_at[(uint32_t)tag - R->pids_offset] + 4);
 }
 
 static int view_tree(struct rd *R, size_t ib)
@@ -398,11 +418,15 @@ static int view_pids(struct rd *R, size_t ib)
 	if (np <= 0 || nv < 0 || (uint64_t)np * 8 + (uint64_t)nv * 4 != have)
 		return fail(R, ib, "PIDS at 0x%llx says %lld pids and %lld more numbers: %lld bytes, this BUFFER holds %u",
 			    (unsigned long long)h->off, (long long)np, (long long)nv, (long long)(np * 8 + nv * 4), have);
+	R->pid_at = img_arena_alloc(&img->arena, (size_t)np * sizeof(*R->pid_at));
+	if (!R->pid_at)
+		return -ENOMEM;
 	for (k = 0; k < np && pos + 8 <= have; k++) {
 		uint32_t depth = img_get_u32(img_lcr_payload(b) + pos);
 
 		if (depth > (have - pos - 8) / 4)
 			break;
+		R->pid_at[k] = pos;
 		pos += 8 + 4 * depth;
 	}
 	if (k != np || pos != have)

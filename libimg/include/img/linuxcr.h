@@ -329,6 +329,8 @@ struct img_lcr_image {
 	size_t n, cap;
 	struct img_lcr_obj *objs;
 	size_t nobjs, capobjs;
+	uint32_t *objhash;                 /* objref -> objs index + 1, open addressing (private) */
+	size_t objhash_size;
 	/* the header */
 	uint16_t major, minor, patch, rev, arch_id;
 	uint64_t time, uflags;
