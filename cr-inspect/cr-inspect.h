@@ -16,6 +16,7 @@ int cmd_info(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 int cmd_check(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_host_profile(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_explain(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_ckptinfo(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 /* check.c: what check and explain share */
 int cli_color(void);
@@ -71,7 +72,6 @@ int read_strings(struct img_ckpt *ck, const struct img_task *t, int which, struc
 		 struct img_err *err);
 /* A file described in one line ("/path", "pipe[123] 22 bytes unread", "TCP 127.0.0.1:47001 LISTEN"); files.c. */
 void describe_file(const struct img_file *f, struct img_buf *b);
-int cmd_ckptinfo(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
 /* linux-cr streams (linuxcr.c) */
 int lcr_open_src(struct img_cli *c, const char *path, struct img_src **src);
