@@ -75,7 +75,7 @@ void describe_file(const struct img_file *f, struct img_buf *b);
 
 /* linux-cr streams (linuxcr.c) */
 int lcr_open_src(struct img_cli *c, const char *path, struct img_src **src);
-int lcr_is_stream(const struct img_src *src);
+int lcr_is_stream(struct img_src *src);
 int lcr_decode(struct img_cli *c, struct img_src *src, const char *version, int pretty, const char *out);
 int lcr_info(struct img_cli *c, struct img_src *src, int entries);
 

@@ -16,13 +16,20 @@ int lcr_open_src(struct img_cli *c, const char *path, struct img_src **src)
 	if (!path || !strcmp(path, "-"))
 		r = img_src_read_fd(STDIN_FILENO, "<stdin>", STDIN_MAX, src, &e);
 	else
-		r = img_src_open(path, src, &e);
+		r = img_src_open_spec(path, src, &e);
 	return r ? img_cli_fail(c, "read", &e) : 0;
 }
 
-int lcr_is_stream(const struct img_src *src)
+int lcr_is_stream(struct img_src *src)
 {
-	return img_lcr_probe(src->data, src->size) != 0;
+	uint8_t head[24];
+	struct img_err e = { 0 };
+
+	if (src->data)
+		return img_lcr_probe(src->data, src->size) != 0;
+	/* a windowed archive member: its first bytes only */
+	return src->size >= sizeof(head) && !img_src_pread(src, head, sizeof(head), 0, &e) &&
+	       img_lcr_probe(head, sizeof(head)) != 0;
 }
 
 static int read_lcr(struct img_cli *c, struct img_src *src, const char *version, unsigned flags,

@@ -899,6 +899,9 @@ int img_lcr_read(struct img_src *src, const struct img_lcr_tables *t, const stru
 
 	if (!t)
 		t = img_lcr_tables_default();
+	/* records are read in place: a windowed source (a compressed archive's member) is read in first */
+	if (!src->data && (ret = img_src_load(src, (size_t)1 << 32, err)))
+		return ret;
 	img = img_calloc(1, sizeof(*img));
 	if (!img)
 		return img_err_set(err, ENOMEM, "out of memory");

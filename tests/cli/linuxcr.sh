@@ -64,6 +64,12 @@ fi
 "$INSPECT" show "$D/v19-rc2-i386.img" > /dev/null && pass || fail "show of a linux-cr stream"
 "$INSPECT" info --entries "$D/v21-x86_64.img" > "$T/i.json" && grep -q '"magic": "LINUXCR"' "$T/i.json" &&
 	grep -q '"version": "v21"' "$T/i.json" && pass || fail "info --entries"
+# a stream inside a compressed archive (a windowed member) reads as the file does
+if command -v tar > /dev/null; then
+	tar czf "$T/l.tar.gz" -C "$D" v23-rc2-x86_64.img
+	"$INSPECT" ckptinfo -p -v "$T/l.tar.gz:v23-rc2-x86_64.img" > "$T/out" && cmp -s "$T/out" "$D/ckptinfo/v23-rc2-x86_64.pv.txt" &&
+		pass || fail "ckptinfo of an archive member"
+fi
 # two versions that fit alike: a warning, and the choice can be forced
 "$INSPECT" decode -i "$D/v19-i386.img" > /dev/null 2> "$T/err" && grep -q "fit this stream alike" "$T/err" && pass ||
 	fail "no warning for an ambiguous version"
