@@ -13,5 +13,6 @@
 #include "img/check.h"
 #include "img/profile.h"
 #include "img/tab.h"
+#include "img/linuxcr.h"
 
 #endif

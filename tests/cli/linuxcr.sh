@@ -1,24 +1,14 @@
-# linux-cr streams: the generator still writes testdata/linuxcr, ckptinfo prints
-# what user-cr's ckptinfo printed for them (testdata/linuxcr/ckptinfo, made with
-# the real tool; see its README), decode reads every version, conversion there
-# and back is byte-identical, damaged streams exit 2 with an offset.
+# linux-cr streams (testdata/images/linuxcr, written by imggen; testdata.sh checks
+# that it still writes them): ckptinfo prints what user-cr's ckptinfo printed for
+# them (testdata/ckptinfo, made with the real tool; see its README), decode reads
+# every version, conversion there and back is byte-identical, damaged streams
+# exit 2 with an offset.
 . "$(dirname "$0")/../lib.sh"
-D=$TESTDATA/linuxcr
-
-# the generator writes the committed streams byte for byte
-if [ -x "$IMGGEN" ]; then
-	mkdir "$T/gen"
-	check "imggen linuxcr" "$IMGGEN" linuxcr "$T/gen"
-	for f in "$D"/*.img; do
-		check "imggen writes $(basename "$f") again" cmp -s "$f" "$T/gen/$(basename "$f")"
-	done
-	[ "$(ls "$T/gen" | wc -l)" -eq "$(ls "$D"/*.img | wc -l)" ] && pass || fail "imggen writes other streams than testdata/linuxcr has"
-else
-	echo "SKIP [$test_name]: no $IMGGEN (make check builds it)"
-fi
+D=$TESTDATA/images/linuxcr
+G=$TESTDATA/ckptinfo
 
 # ckptinfo, line for line, for every option set ckptinfo's output was kept for
-for g in "$D"/ckptinfo/*.txt; do
+for g in "$G"/*.txt; do
 	b=$(basename "$g" .txt) img=${b%.*} set=${b##*.}
 	case $set in
 	pv) opts="-p -v" ;; v) opts="-v" ;; p) opts="-p" ;; e) opts="-e" ;; epv) opts="-e -p -v" ;;
@@ -31,7 +21,7 @@ for g in "$D"/ckptinfo/*.txt; do
 	else fail "ckptinfo $opts $img: exit $rc, $(diff "$g" "$T/out" | head -3 | tr '\n' ' ')"; fi
 done
 # from standard input, and as JSON lines
-"$INSPECT" ckptinfo -p -v < "$D/v23-rc2-x86_64.img" > "$T/out" && cmp -s "$T/out" "$D/ckptinfo/v23-rc2-x86_64.pv.txt" && pass ||
+"$INSPECT" ckptinfo -p -v < "$D/v23-rc2-x86_64.img" > "$T/out" && cmp -s "$T/out" "$G/v23-rc2-x86_64.pv.txt" && pass ||
 	fail "ckptinfo from stdin"
 "$INSPECT" ckptinfo -j -v "$D/v23-rc2-x86_64.img" > "$T/out.json" && grep -q '"lines": \["info: \[@8\] object   1 HDR_HEADER len 72"' "$T/out.json" && pass ||
 	fail "ckptinfo -j"
@@ -67,7 +57,7 @@ fi
 # a stream inside a compressed archive (a windowed member) reads as the file does
 if command -v tar > /dev/null; then
 	tar czf "$T/l.tar.gz" -C "$D" v23-rc2-x86_64.img
-	"$INSPECT" ckptinfo -p -v "$T/l.tar.gz:v23-rc2-x86_64.img" > "$T/out" && cmp -s "$T/out" "$D/ckptinfo/v23-rc2-x86_64.pv.txt" &&
+	"$INSPECT" ckptinfo -p -v "$T/l.tar.gz:v23-rc2-x86_64.img" > "$T/out" && cmp -s "$T/out" "$G/v23-rc2-x86_64.pv.txt" &&
 		pass || fail "ckptinfo of an archive member"
 fi
 # two versions that fit alike: a warning, and the choice can be forced

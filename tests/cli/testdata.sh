@@ -39,6 +39,9 @@ while read -r img; do
 	"$INSPECT" decode --pretty -i "$img" > "$T/pretty.json" 2> "$T/err" && cmp -s "$T/pretty.json" "$exp.pretty.json" ||
 		fail "decode --pretty $rel differs from ${exp#"$TESTDATA"/}.pretty.json"
 	pass
+	# linux-cr streams: their JSON is not crit's and has no encoder; they are written
+	# back from the decoded records instead (tests/unit/test_linuxcr_stream.c)
+	case $rel in linuxcr/*) continue;; esac
 	for j in "$exp.json" "$exp.pretty.json"; do
 		"$CONVERT" encode -i "$j" -o "$T/enc.img" 2> "$T/err" && cmp -s "$T/enc.img" "$img" ||
 			fail "encode of ${j#"$TESTDATA"/} is not $rel: $(head -c 300 "$T/err")"

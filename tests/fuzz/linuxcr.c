@@ -4,7 +4,7 @@
  * oldest and the newest version.  Build it with clang
  * -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilibimg/include from this
  * file, the C files of libimg/linuxcr, build/gen/linuxcr_tables.c and libimg/base.c, io.c,
- * json.c; seed it with the streams of testdata/linuxcr.
+ * json.c; seed it with the streams of testdata/images/linuxcr.
  */
 #include <stdio.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include "img/linuxcr.h"
 #include "unit.h"
 
-#define DIR "testdata/linuxcr/"
+#define DIR "testdata/images/linuxcr/"
 
 static const char *const images[] = {
 	"v18-i386",	     "v19-rc1-i386",	"v19-rc2-i386",	    "v19-rc2-x86_64", "v19-rc3-i386",
