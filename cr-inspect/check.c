@@ -11,9 +11,7 @@ enum { OPT_ROOT = IMG_OPT_FIRST_OWN, OPT_TARGET, OPT_ONLY, OPT_STRICT, OPT_NO_CR
 
 int cli_color(void)
 {
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	return isatty(STDOUT_FILENO) && !(nc && nc[0]) && !(term && !strcmp(term, "dumb"));
+	return img_cli_color(NULL) > 0;
 }
 
 int cli_load_target(struct img_cli *c, const char *target, struct img_profile **p)

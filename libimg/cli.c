@@ -77,6 +77,19 @@ int img_cli_schema(struct img_cli *c)
 	return 0;
 }
 
+int img_cli_color(const char *mode)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (!mode || !strcmp(mode, "auto"))
+		return isatty(STDOUT_FILENO) && !(nc && nc[0]) && !(term && !strcmp(term, "dumb"));
+	if (!strcmp(mode, "always"))
+		return 1;
+	if (!strcmp(mode, "never"))
+		return 0;
+	return -1;
+}
+
 int img_parse_addr(const char *s, uint64_t *v)
 {
 	char *end;

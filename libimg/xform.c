@@ -101,7 +101,7 @@ char *xf_render(struct xf_ctx *c, const struct img_msg *m, const struct img_fiel
 	img_buf_init(&b);
 	img_out_mem(&o, &b);
 	img_jw_init(&w, &o, 0);
-	img_field_to_json(&w, m, fd, 1);
+	img_field_to_json(&w, m, fd, 1, 0);
 	img_out_flush(&o);
 	if (!b.failed && c->rep)
 		s = img_arena_strndup(&c->rep->arena, (const char *)b.data, b.len);

@@ -395,7 +395,7 @@ void img_msg_to_json(struct img_jw *w, const struct img_msg *m, int pretty, int 
 	img_jw_obj_end(w);
 }
 
-void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty)
+void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty, int hex)
 {
 	uint32_t stack[64], *idx = stack, n = 0;
 
@@ -422,11 +422,21 @@ void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct i
 		if (m->f[i].num == fd->num && m->f[i].fi != IMG_FI_UNKNOWN)
 			idx[n++] = i;
 	if (fd->label == IMG_L_REPEATED)
-		write_repeated(w, m, fd, idx, n, pretty, 0);
+		write_repeated(w, m, fd, idx, n, pretty, hex);
 	else
-		write_fval(w, m, fd, &m->f[idx[n - 1]], pretty, 0);
+		write_fval(w, m, fd, &m->f[idx[n - 1]], pretty, hex);
 	if (idx != stack)
 		img_free(idx);
+}
+
+void img_scalar_to_json(struct img_jw *w, const struct img_fielddesc *fd, uint64_t v, int pretty, int hex)
+{
+	write_scalar(w, fd, v, pretty, hex);
+}
+
+void img_bytes_to_json(struct img_jw *w, const struct img_fielddesc *fd, const uint8_t *p, size_t n)
+{
+	write_bytes(w, fd, p, n);
 }
 
 /* Python's human_readable of crit show --nopl. */

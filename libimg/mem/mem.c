@@ -66,6 +66,14 @@ struct img_mem {
 	uint8_t *win;
 	struct img_src *win_src;
 	uint64_t win_off, win_len;
+	struct shm_view *view;   /* img_mem_open_shm: the one mapping it is seen through */
+};
+
+/* A shared memory object seen as a task that maps it whole at address 0. */
+struct shm_view {
+	struct img_task t;
+	struct img_mm mm;
+	struct img_vma v;
 };
 
 /* Bytes of a source that is not mapped: read by the source's reader. */
@@ -366,7 +374,7 @@ int img_mem_open(struct img_ckpt *ck, const struct img_task *t, unsigned flags, 
 	m->dirs[0] = img_ckpt_dir(ck);
 	m->ndirs = 1;
 	snprintf(name, sizeof(name), "pagemap-%u.img", t->pid);
-	r = t->mm ? pmap_open(m, name, 0, &m->pm, err) : 0;
+	r = t->mm && t->pid ? pmap_open(m, name, 0, &m->pm, err) : 0; /* pid 0: a view of shared memory */
 	if (r) {
 		img_mem_close(m);
 		return r;
@@ -375,10 +383,40 @@ int img_mem_open(struct img_ckpt *ck, const struct img_task *t, unsigned flags, 
 	return 0;
 }
 
+int img_mem_open_shm(struct img_ckpt *ck, uint64_t shmid, uint64_t size, struct img_mem **out,
+		     struct img_err *err)
+{
+	struct shm_view *sv = img_calloc(1, sizeof(*sv));
+	int r;
+
+	*out = NULL;
+	if (!sv)
+		return img_err_set(err, ENOMEM, "out of memory");
+	sv->v.end = (size + IMG_PAGE_SIZE - 1) & ~(uint64_t)(IMG_PAGE_SIZE - 1);
+	sv->v.shmid = shmid;
+	sv->v.kind = IMG_VMA_SHARED;
+	sv->v.status = IMG_VMA_AREA_REGULAR | IMG_VMA_ANON_SHARED;
+	sv->v.prot = 1; /* PROT_READ */
+	sv->v.name = "";
+	sv->mm.vmas = &sv->v;
+	sv->mm.nvmas = sv->v.end ? 1 : 0;
+	sv->t.mm = &sv->mm;
+	sv->t.comm = "";
+	sv->t.state = IMG_TASK_ALIVE;
+	r = img_mem_open(ck, &sv->t, 0, out, err);
+	if (r) {
+		img_free(sv);
+		return r;
+	}
+	(*out)->view = sv;
+	return 0;
+}
+
 void img_mem_close(struct img_mem *m)
 {
 	if (!m)
 		return;
+	img_free(m->view);
 	while (m->all) {
 		struct pmap *p = m->all;
 

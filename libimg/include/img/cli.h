@@ -30,6 +30,13 @@ void img_cli_warn(const struct img_cli *c, const char *fmt, ...) IMG_PRINTF(2, 3
 /* Load --schema-dir if given; returns 0 or 2 after reporting. */
 int img_cli_schema(struct img_cli *c);
 
+/*
+ * Colours for stdout: mode "always", "never", or "auto" (NULL): on a terminal
+ * unless NO_COLOR is set (https://no-color.org) or TERM is dumb.  1 or 0, or
+ * -1 for a mode that is none of these.
+ */
+int img_cli_color(const char *mode);
+
 /* "4096", "4k", "16M", "1G", "0x1000" */
 int img_parse_size(const char *s, uint64_t *v);
 /* C integer syntax: "0x7f...", "123", "0777" */

@@ -90,11 +90,14 @@ enum {
 int img_image_to_json(const struct img_image *img, struct img_out *o, unsigned flags);
 /* One message as crit prints it (pretty: with its renderings; hex: inherited hex). */
 void img_msg_to_json(struct img_jw *w, const struct img_msg *m, int pretty, int hex);
-/* The value of one field as crit prints it: a list for a repeated field, null when absent. */
-void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty);
+/* The value of one field as crit prints it (hex: inherited hex): a list for a repeated field, null when absent. */
+void img_field_to_json(struct img_jw *w, const struct img_msg *m, const struct img_fielddesc *fd, int pretty, int hex);
 /* Replace the value(s) of field fd of m by a JSON value in crit's form (raw or pretty renderings). */
 int img_field_from_json(struct img_arena *a, struct img_msg *m, const struct img_fielddesc *fd,
 			const struct img_jv *v, const char *path, struct img_err *err);
+/* One scalar value of fd (as img_fval_u64 gives it), or one bytes or string value, as crit prints it. */
+void img_scalar_to_json(struct img_jw *w, const struct img_fielddesc *fd, uint64_t v, int pretty, int hex);
+void img_bytes_to_json(struct img_jw *w, const struct img_fielddesc *fd, const uint8_t *p, size_t n);
 /* Build an image from crit's JSON (raw or pretty). */
 int img_image_from_json(const struct img_jv *v, const struct img_schema *s, struct img_image **out,
 			struct img_err *err);

@@ -42,6 +42,13 @@ enum {
 /* The address space of a task.  The checkpoint must outlive it. */
 int img_mem_open(struct img_ckpt *ck, const struct img_task *t, unsigned flags, struct img_mem **out,
 		 struct img_err *err);
+/*
+ * The pages of a shared memory object (shared anonymous memory, a memfd, a
+ * SysV segment: pagemap-shmem-SHMID.img) of size bytes, seen at addresses
+ * [0, size): for objects no task maps.
+ */
+int img_mem_open_shm(struct img_ckpt *ck, uint64_t shmid, uint64_t size, struct img_mem **out,
+		     struct img_err *err);
 void img_mem_close(struct img_mem *m);
 /* Where the files of file-backed mappings are ("/" for the live host, or an extracted rootfs). */
 int img_mem_set_root(struct img_mem *m, const char *root, struct img_err *err);
