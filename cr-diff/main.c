@@ -280,7 +280,8 @@ static int on_change(void *arg, const struct img_diff_change *ch)
 
 static void summary(struct out *o)
 {
-	const struct img_diff_stats *st = img_diff_stats(o->d);
+	static const struct img_diff_stats none;
+	const struct img_diff_stats *st = o->d ? img_diff_stats(o->d) : &none;
 	struct img_jw *w = &o->w;
 
 	if (o->json) {
@@ -347,7 +348,7 @@ int main(int argc, char **argv)
 	const char *color = "auto";
 	struct img_err e = { 0 };
 	struct out o = { 0 };
-	int opt, r;
+	int opt, r, same;
 
 	if (!ign)
 		return img_cli_failf(&c, "out of memory");
@@ -403,8 +404,13 @@ int main(int argc, char **argv)
 	o.b = argv[optind + 1];
 	o.json = c.json || c.pretty;
 	o.color = !o.json && img_cli_color(color) > 0;
-	r = img_diff_open(o.a, o.b, &opts, &o.d, &e);
+	/* the same bytes (a copy, or the same folder twice): nothing can differ */
+	r = img_diff_identical(o.a, o.b, &same, &e);
 	if (r) {
+		img_free(ign);
+		return img_cli_fail(&c, "read", &e);
+	}
+	if (!same && (r = img_diff_open(o.a, o.b, &opts, &o.d, &e))) {
 		img_free(ign);
 		return img_cli_fail(&c, "read", &e);
 	}
@@ -420,7 +426,7 @@ int main(int argc, char **argv)
 	img_out_mem(o.tout, &o.tbuf);
 	o.main.o = &o.o;
 	o.threads.o = o.tout;
-	r = img_diff_all(o.d, on_change, &o, &e);
+	r = o.d ? img_diff_all(o.d, on_change, &o, &e) : 0;
 	if (r) {
 		img_out_flush(&o.o);
 		if (!e.msg[0])
@@ -444,7 +450,7 @@ int main(int argc, char **argv)
 		img_diff_free(o.d);
 		return img_cli_fail(&c, "write", &e);
 	}
-	r = img_diff_stats(o.d)->changes ? 1 : 0;
+	r = o.d && img_diff_stats(o.d)->changes ? 1 : 0;
 	img_diff_free(o.d);
 	return r;
 }

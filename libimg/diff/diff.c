@@ -464,9 +464,11 @@ void img_diff_free(struct img_diff *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->npairs; i++)
+	for (size_t i = 0; i < d->npairs; i++) {
 		for (int k = 0; k < 2; k++)
 			img_mem_close(d->pairs[i].mem[k]);
+		img_free(d->pairs[i].vp);
+	}
 	for (int k = 0; k < 2; k++) {
 		struct dside *s = &d->s[k];
 
@@ -488,6 +490,7 @@ void img_diff_free(struct img_diff *d)
 	img_free(d->fown);
 	img_free(d->shm);
 	img_free(d->out);
+	diff_info_free(d);
 	for (int i = 0; i < 4; i++)
 		img_buf_free(&d->vb[i]);
 	img_arena_free(&d->arena);

@@ -220,35 +220,13 @@ static void members_free(struct members *m)
 	img_free(m->owned);
 }
 
-/* Are two members the same bytes?  Mapped ones by memcmp, others read in chunks. */
+/* Are two members the same bytes? */
 static int same_bytes(struct img_diff *d, const char *name, struct img_err *err)
 {
 	struct img_src *sa = NULL, *sb = NULL;
-	int same = 0;
+	int same = !img_dir_get(d->s[0].dir, name, &sa, err) && !img_dir_get(d->s[1].dir, name, &sb, err) &&
+		   src_same(sa, sb);
 
-	if (img_dir_get(d->s[0].dir, name, &sa, err) || img_dir_get(d->s[1].dir, name, &sb, err))
-		goto out;
-	if (sa->size != sb->size)
-		goto out;
-	if (sa->data && sb->data) {
-		same = !memcmp(sa->data, sb->data, sa->size);
-	} else {
-		enum { CHUNK = 65536 };
-		uint8_t *ba = img_malloc(CHUNK), *bb = img_malloc(CHUNK);
-
-		same = ba && bb;
-		for (uint64_t off = 0; off < sa->size && same; off += CHUNK) {
-			size_t n = sa->size - off < CHUNK ? (size_t)(sa->size - off) : CHUNK;
-
-			if (img_src_pread(sa, ba, n, off, NULL) || img_src_pread(sb, bb, n, off, NULL))
-				same = 0;
-			else
-				same = !memcmp(ba, bb, n);
-		}
-		img_free(ba);
-		img_free(bb);
-	}
-out:
 	img_src_unref(sa);
 	img_src_unref(sb);
 	return same;

@@ -55,13 +55,17 @@ static int mem_owners(struct img_diff *d, struct img_err *err)
 		return img_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < d->npairs; i++) {
 		const struct img_task *a = d->pairs[i].pub.a, *b = d->pairs[i].pub.b;
-		struct vpair *vp;
-		size_t nv;
+		const struct vpair *vp;
+		size_t nv, shared = 0;
+		int r;
 
-		if (!a || !a->mm)
+		for (size_t j = 0; a && a->mm && j < a->mm->nvmas && !shared; j++)
+			shared = a->mm->vmas[j].kind == IMG_VMA_SHARED;
+		if (!shared)
 			continue;
-		if (vma_pairs(a->mm, b ? b->mm : NULL, &vp, &nv))
-			return img_err_set(err, ENOMEM, "out of memory");
+		r = pair_vmas(d, &d->pairs[i], &vp, &nv, err);
+		if (r)
+			return r;
 		for (size_t j = 0; j < nv && n < cap; j++) {
 			const struct img_vma *va = vp[j].a >= 0 ? &a->mm->vmas[vp[j].a] : NULL;
 			const struct img_vma *vb = vp[j].b >= 0 ? &b->mm->vmas[vp[j].b] : NULL;
@@ -70,7 +74,6 @@ static int mem_owners(struct img_diff *d, struct img_err *err)
 				d->shm[n++] = (struct shmown){ vma_shmid(va),
 							       vb && vb->kind == IMG_VMA_SHARED ? vma_shmid(vb) : 0, i };
 		}
-		img_free(vp);
 	}
 	qsort(d->shm, n, sizeof(*d->shm), cmp_shmown);
 	for (size_t i = 0; i < n; i++)
@@ -274,7 +277,7 @@ int diff_memory(struct dctx *c)
 	const struct img_diff_pair *p = &c->pair->pub;
 	struct img_mem *ma, *mb;
 	struct acc x = { 0 };
-	struct vpair *vp;
+	const struct vpair *vp;
 	size_t n, mark;
 	int r;
 
@@ -287,8 +290,9 @@ int diff_memory(struct dctx *c)
 	mb = ma ? img_diff_mem(c->d, p, 1, c->err) : NULL;
 	if (!ma || !mb)
 		return -(c->err && c->err->code ? c->err->code : EINVAL);
-	if (vma_pairs(p->a->mm, p->b->mm, &vp, &n))
-		return img_err_set(c->err, ENOMEM, "out of memory");
+	r = pair_vmas(c->d, c->pair, &vp, &n, c->err);
+	if (r)
+		return r;
 	x.c = c;
 	mark = path_push(c, "memory");
 	for (size_t i = 0; i < n && !r; i++) {
@@ -301,7 +305,6 @@ int diff_memory(struct dctx *c)
 		r = diff_vma(&x, ma, va, mb, vb);
 	}
 	path_pop(c, mark);
-	img_free(vp);
 	return r;
 }
 

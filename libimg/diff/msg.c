@@ -142,7 +142,7 @@ static const struct link {
 	{ "pagemap_head", "pages_id", LINK_SKIP },
 };
 
-static int link_of(const struct img_msgdesc *d, const struct img_fielddesc *fd)
+static int link_of_name(const struct img_msgdesc *d, const struct img_fielddesc *fd)
 {
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (!strcmp(links[i].field, fd->name) && !strcmp(links[i].msg, d->name))
@@ -150,19 +150,91 @@ static int link_of(const struct img_msgdesc *d, const struct img_fielddesc *fd)
 	return LINK_NONE;
 }
 
-static int has_links(const struct img_msgdesc *d, int depth)
-{
-	if (depth > 16)
-		return 1;
-	for (uint32_t i = 0; i < d->nfields; i++) {
-		const struct img_fielddesc *fd = &d->fields[i];
+/*
+ * What the walk needs to know of a kind of message, worked out once: the
+ * link kind of each field, and whether a link is anywhere below.
+ */
+struct dinfo {
+	const struct img_msgdesc *d;
+	uint8_t *link;          /* per field index */
+	int has_links;          /* -1: being worked out */
+};
 
-		if (link_of(d, fd) != LINK_NONE)
-			return 1;
-		if (fd->type == IMG_T_MESSAGE && fd->msg && fd->msg != d && has_links(fd->msg, depth + 1))
-			return 1;
+static struct dinfo *info(struct img_diff *dd, const struct img_msgdesc *d, int depth)
+{
+	size_t mask, i;
+	struct dinfo *x;
+
+	if (dd->ninfo * 2 >= dd->capinfo) {
+		size_t cap = dd->capinfo ? dd->capinfo * 2 : 64;
+		struct dinfo *v = img_calloc(cap, sizeof(*v)), *old = dd->info;
+
+		if (!v)
+			return NULL;
+		dd->info = v;
+		dd->capinfo = cap;
+		for (i = 0; old && i < cap / 2; i++)
+			if (old[i].d) {
+				size_t k = ((uintptr_t)old[i].d >> 4) & (cap - 1);
+
+				while (v[k].d)
+					k = (k + 1) & (cap - 1);
+				v[k] = old[i];
+			}
+		img_free(old);
 	}
-	return 0;
+	mask = dd->capinfo - 1;
+	for (i = ((uintptr_t)d >> 4) & mask; dd->info[i].d; i = (i + 1) & mask)
+		if (dd->info[i].d == d)
+			return &dd->info[i];
+	x = &dd->info[i];
+	x->d = d;
+	x->link = img_arena_zalloc(&dd->arena, d->nfields + 1);
+	if (!x->link)
+		return NULL;
+	dd->ninfo++;
+	x->has_links = -1;
+	{
+		int has = 0;
+
+		for (uint32_t k = 0; k < d->nfields; k++) {
+			const struct img_fielddesc *fd = &d->fields[k];
+
+			x->link[k] = (uint8_t)link_of_name(d, fd);
+			has |= x->link[k] != LINK_NONE && x->link[k] != LINK_SKIP;
+		}
+		for (uint32_t k = 0; k < d->nfields && !has; k++) {
+			const struct img_fielddesc *fd = &d->fields[k];
+			struct dinfo *sub;
+
+			if (fd->type != IMG_T_MESSAGE || !fd->msg || depth > 32)
+				continue;
+			sub = info(dd, fd->msg, depth + 1);
+			x = info(dd, d, depth); /* the table may have moved */
+			has = !sub || sub->has_links != 0; /* unknown (a cycle) counts as yes */
+		}
+		x->has_links = has;
+	}
+	return x;
+}
+
+void diff_info_free(struct img_diff *d)
+{
+	img_free(d->info);
+}
+
+static int link_of(struct dctx *c, const struct img_msgdesc *d, const struct img_fielddesc *fd)
+{
+	struct dinfo *x = info(c->d, d, 0);
+
+	return x ? x->link[fd - d->fields] : link_of_name(d, fd);
+}
+
+static int has_links(struct dctx *c, const struct img_msgdesc *d)
+{
+	struct dinfo *x = info(c->d, d, 0);
+
+	return !x || x->has_links;
 }
 
 const char *file_desc(const struct img_file *f, char *buf, size_t len)
@@ -455,7 +527,7 @@ static int diff_field(struct dctx *c, const struct img_msg *a, const struct img_
 {
 	const struct img_fval *x, *y;
 	struct dval va, vb;
-	int link = link_of(a ? a->desc : b->desc, fd);
+	int link = link_of(c, a ? a->desc : b->desc, fd);
 
 	if (link == LINK_SKIP)
 		return 0;
@@ -540,7 +612,7 @@ int diff_msg(struct dctx *c, const struct img_msg *a, const struct img_msg *b, i
 	struct fview xa, xb;
 	struct dval v;
 	uint32_t i = 0, j = 0;
-	int r = 0;
+	int r = 0, links_only = 0;
 
 	if (c->stop || (!a && !b))
 		return c->stop;
@@ -552,9 +624,11 @@ int diff_msg(struct dctx *c, const struct img_msg *a, const struct img_msg *b, i
 		return img_err_set(c->err, EINVAL, "%s: messages of two kinds compared", c->path);
 	if (c->overflow || path_ignored(c->d, c->path))
 		return 0;
-	if (a->rawlen == b->rawlen && clean(a, 0) && clean(b, 0) && !memcmp(a->raw, b->raw, a->rawlen) &&
-	    !has_links(a->desc, 0))
-		return 0;
+	if (a->rawlen == b->rawlen && clean(a, 0) && clean(b, 0) && !memcmp(a->raw, b->raw, a->rawlen)) {
+		if (!has_links(c, a->desc))
+			return 0;
+		links_only = 1; /* the same bytes: only what the links lead to can differ */
+	}
 	if (view_init(&xa, a) || view_init(&xb, b)) {
 		view_free(&xa);
 		return img_err_set(c->err, ENOMEM, "out of memory");
@@ -571,16 +645,18 @@ int diff_msg(struct dctx *c, const struct img_msg *a, const struct img_msg *b, i
 		while (j2 < xb.n && b->f[xb.idx[j2]].num == num)
 			j2++;
 		fd = img_msgdesc_field(a->desc, num);
+		if (fd && links_only && link_of(c, a->desc, fd) == LINK_NONE &&
+		    (fd->type != IMG_T_MESSAGE || !has_links(c, fd->msg)))
+			fd = NULL;
 		if (fd && (!c->keep || c->keep(c, a->desc, fd))) {
 			mark = path_push(c, ".%s", fd->name);
-			if (!c->overflow && !path_ignored(c->d, c->path))
-				r = diff_field(c, a, b, fd, xa.idx + i, i2 - i, xb.idx + j, j2 - j, hex);
+			r = diff_field(c, a, b, fd, xa.idx + i, i2 - i, xb.idx + j, j2 - j, hex);
 			path_pop(c, mark);
 		}
 		i = i2;
 		j = j2;
 	}
-	if (!r && (xa.unknown || xb.unknown))
+	if (!r && !links_only && (xa.unknown || xb.unknown))
 		r = diff_unknown(c, a, b);
 	view_free(&xa);
 	view_free(&xb);

@@ -129,6 +129,14 @@ int ns_pair_all(struct img_diff *d, struct img_err *err)
 			d->ns[n++].b = y;
 		}
 	}
+	/* left over (their tasks are not paired): the same kind and id, both the dumper's or not */
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb && !ta[i]; j++)
+			if (!tb[j] && va[i].kind == vb[j].kind && va[i].id == vb[j].id && va[i].is_root == vb[j].is_root) {
+				ta[i] = tb[j] = 1;
+				d->ns[n].a = &va[i];
+				d->ns[n++].b = &vb[j];
+			}
 	for (size_t i = 0; i < na; i++)
 		if (!ta[i])
 			d->ns[n++].a = &va[i];

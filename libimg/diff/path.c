@@ -178,11 +178,28 @@ static int match_at(const struct dpat *p, size_t i, const struct split_path *q, 
 	return match_at(p, i + 1, q, j + 1);
 }
 
+/* Could the pattern match a path whose first part is root?  (Most paths are ruled out here.) */
+static int may_match(const struct dpat *p, const char *root)
+{
+	return !strcmp(p->tok[0], "**") || !fnmatch(p->tok[0], root, 0);
+}
+
 int path_ignored(const struct img_diff *d, const char *path)
 {
 	struct split_path q;
+	char root[256];
+	size_t n = strcspn(path, ".[");
+	int maybe = n >= sizeof(root);
 
-	if (!d->npats || split_path(path, &q))
+	if (!d->npats)
+		return 0;
+	if (!maybe) {
+		memcpy(root, path, n);
+		root[n] = 0;
+	}
+	for (size_t i = 0; i < d->npats && !maybe; i++)
+		maybe = may_match(&d->pats[i], root);
+	if (!maybe || split_path(path, &q))
 		return 0;
 	for (size_t i = 0; i < d->npats; i++)
 		if (match_at(&d->pats[i], 0, &q, 0))

@@ -22,6 +22,10 @@ struct dside {
 	int skq_done;
 };
 
+struct vpair {
+	long a, b;
+};
+
 /* A task pair with what the comparison keeps about it. */
 struct dpair {
 	struct img_diff_pair pub;   /* first: pairs are handed out as &dpair.pub */
@@ -30,6 +34,9 @@ struct dpair {
 	int owns_fds;               /* the first pair with this fd table pair */
 	struct img_mem *mem[2];
 	char label[48];
+	struct vpair *vp;           /* the VMA pairs of the mms, once worked out */
+	size_t nvp;
+	int vp_done;
 };
 
 /* A namespace of A and its counterpart in B (either NULL). */
@@ -66,7 +73,10 @@ struct img_diff {
 	int shm_done;
 	/* rendering of values (reused) */
 	struct img_buf vb[4];
-	struct img_out *out;        /* renders into vb (64 KiB of buffer: not on the stack) */
+	struct img_out *out;
+	/* per kind of message: the link kind of each field (msg.c) */
+	struct dinfo *info;
+	size_t ninfo, capinfo;        /* renders into vb (64 KiB of buffer: not on the stack) */
 };
 
 /* One walk: where records go and what they are about. */
@@ -108,6 +118,10 @@ void path_pop(struct dctx *c, size_t len);
 int path_ignored(const struct img_diff *d, const char *path);
 int pat_compile(struct img_arena *a, const char *text, struct dpat *p, struct img_err *err);
 
+/* same.c: the same size and bytes (compared in pieces, mapped or read) */
+int src_same(struct img_src *a, struct img_src *b);
+void prefault(const void *p, size_t n);
+
 /* diff.c */
 int emit(struct dctx *c, int op, const struct dval *before, const struct dval *after);
 /* A memory record at c->path + "[0xSTART-0xEND]". */
@@ -128,6 +142,7 @@ void val_json(struct dval *v, void (*fn)(struct img_jw *w, const struct dval *v,
 /* bytes: {"bytes": N, "data": "..."} with the first 256 bytes as text */
 void val_blob(struct dval *v, const void *p, size_t n);
 
+void diff_info_free(struct img_diff *d);
 /* Compare two messages of one kind at c->path (either may be NULL: added, removed). */
 int diff_msg(struct dctx *c, const struct img_msg *a, const struct img_msg *b, int hex);
 /* Compare two byte blobs at c->path; a NULL pointer with n 0 is "none". */
@@ -149,11 +164,8 @@ int diff_memory(struct dctx *c);
 /* Shared by the levels */
 int ns_pair_all(struct img_diff *d, struct img_err *err);
 int files_owners(struct img_diff *d, struct img_err *err);
-/* VMA pairs of a task pair's mms: (index in A or -1, index in B or -1), in address order. */
-struct vpair {
-	long a, b;
-};
-int vma_pairs(const struct img_mm *a, const struct img_mm *b, struct vpair **out, size_t *n);
+/* VMA pairs of a task pair's mms: (index in A or -1, index in B or -1), in address order; kept in the pair. */
+int pair_vmas(struct img_diff *d, const struct dpair *p, const struct vpair **out, size_t *n, struct img_err *err);
 /* The member names the levels compare (so that the images level leaves them out), for one side. */
 int owned_names(struct img_diff *d, int side, char ***out, size_t *n);
 /* The images of a namespace (its main image, then "ipcns-shm-ID.img"... by kind); how many. */

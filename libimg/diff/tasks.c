@@ -363,7 +363,7 @@ static int cmp_vpair(const void *x, const void *y, void *arg)
 	return a < b ? -1 : a > b;
 }
 
-int vma_pairs(const struct img_mm *a, const struct img_mm *b, struct vpair **out, size_t *n)
+static int vma_pairs(const struct img_mm *a, const struct img_mm *b, struct vpair **out, size_t *n)
 {
 	static const struct img_mm none;
 	size_t na, nb, i = 0, j = 0, k = 0;
@@ -425,6 +425,20 @@ int vma_pairs(const struct img_mm *a, const struct img_mm *b, struct vpair **out
 	return 0;
 }
 
+int pair_vmas(struct img_diff *d, const struct dpair *cp, const struct vpair **out, size_t *n, struct img_err *err)
+{
+	struct dpair *p = &d->pairs[cp->index];
+
+	if (!p->vp_done) {
+		if (vma_pairs(p->pub.a ? p->pub.a->mm : NULL, p->pub.b ? p->pub.b->mm : NULL, &p->vp, &p->nvp))
+			return img_err_set(err, ENOMEM, "out of memory");
+		p->vp_done = 1;
+	}
+	*out = p->vp;
+	*n = p->nvp;
+	return 0;
+}
+
 static int keep_mm(const struct dctx *c, const struct img_msgdesc *parent, const struct img_fielddesc *fd)
 {
 	(void)c;
@@ -445,7 +459,7 @@ int diff_mm(struct dctx *c)
 {
 	const struct img_task *a = c->pair->pub.a, *b = c->pair->pub.b;
 	const struct img_mm *ma, *mb;
-	struct vpair *vp;
+	const struct vpair *vp;
 	size_t n;
 	int r;
 
@@ -470,8 +484,7 @@ int diff_mm(struct dctx *c)
 	c->keep = NULL;
 	if (r)
 		return r;
-	if (vma_pairs(ma, mb, &vp, &n))
-		return img_err_set(c->err, ENOMEM, "out of memory");
+	r = pair_vmas(c->d, c->pair, &vp, &n, c->err);
 	for (size_t i = 0; i < n && !r; i++) {
 		size_t mark = path_push(c, "mm.vmas[%ld]", vp[i].a >= 0 ? vp[i].a : vp[i].b);
 
@@ -479,6 +492,5 @@ int diff_mm(struct dctx *c)
 			     0);
 		path_pop(c, mark);
 	}
-	img_free(vp);
 	return r;
 }

@@ -144,19 +144,38 @@ void gen_raw(const void *p, size_t n)
 	cur->raw_size = n;
 }
 
-void gen_write(const char *name)
+struct img_image *gen_load(const char *path)
 {
-	char p[PATH_MAX * 2];
 	struct img_err e = { 0 };
 
-	snprintf(p, sizeof(p), "%s/%s", set_path, name);
+	if (cur)
+		die("an image is still open");
+	if (img_image_open(path, img_schema_builtin(), 0, &cur, &e))
+		die("cannot read %s: %s", path, e.msg);
+	cur_kind = cur->kind->name;
+	return cur;
+}
+
+void gen_write_to(const char *path)
+{
+	struct img_err e = { 0 };
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
 	if (!img_kind_match(cur->kind, name, NULL, NULL, 0))
 		die("'%s' is not a name of %s (%s)", name, cur->kind->name, cur->kind->pattern);
-	if (img_image_write_file(cur, p, &e))
-		die("cannot write %s: %s", p, e.msg);
+	if (img_image_write_file(cur, path, &e))
+		die("cannot write %s: %s", path, e.msg);
 	img_image_free(cur);
 	cur = NULL;
 	cur_kind = NULL;
+}
+
+void gen_write(const char *name)
+{
+	char p[PATH_MAX * 2];
+
+	snprintf(p, sizeof(p), "%s/%s", set_path, name);
+	gen_write_to(p);
 }
 
 void set_u(struct img_msg *m, const char *field, uint64_t v)

@@ -33,6 +33,10 @@ void gen_page_entry(uint64_t vaddr, const void *page);
 void gen_raw(const void *p, size_t n);
 /* Write the image into the current set as NAME, and forget it. */
 void gen_write(const char *name);
+/* An image of another set read to be changed: it becomes the current image. */
+struct img_image *gen_load(const char *path);
+/* Write the current image to PATH, and forget it. */
+void gen_write_to(const char *path);
 
 /* Sets: OUT/NAME/, made empty. */
 void gen_set(const char *name);
@@ -163,5 +167,9 @@ void gen_linuxcr(void);
 struct img_lcr_layout;
 int gen_lcr_image(const struct img_lcr_layout *l, int with_error, struct img_buf *out, struct img_err *err);
 void gen_lcr_page(uint8_t *p, uint32_t page_size, uint32_t n, const char *text);
+/* imggen --diff-pair SRC OUT (diffpair.c) */
+int gen_diff_pair(const char *src, const char *out);
+/* imggen --renumber SRC OUT DELTA: the pids and tids DELTA higher */
+int gen_renumber(const char *src, const char *out, unsigned delta);
 
 #endif

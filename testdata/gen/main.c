@@ -3,6 +3,8 @@
  * when called by testdata/regen).  The data the generator reads (the schema of
  * a "newer CRIU", for images with unknown fields) is found in testdata/ next
  * to this program's sources; IMGGEN_DATA names another place.
+ * imggen --diff-pair SRC OUT and --renumber SRC OUT DELTA make sets for
+ * cr-diff's tests from another set (diffpair.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,8 +34,12 @@ int main(int argc, char **argv)
 	const char *only[16];
 	int nonly = 0;
 
+	if (argc == 4 && !strcmp(argv[1], "--diff-pair"))
+		return gen_diff_pair(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--renumber"))
+		return gen_renumber(argv[2], argv[3], (unsigned)strtoul(argv[4], NULL, 0));
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: imggen OUT [SET...]\nsets:\n");
+		fprintf(stderr, "usage: imggen OUT [SET...]\n       imggen --diff-pair SRC OUT\n       imggen --renumber SRC OUT DELTA\nsets:\n");
 		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 			fprintf(stderr, "  %-8s %s\n", sets[i].name, sets[i].what);
 		return 2;

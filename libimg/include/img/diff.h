@@ -108,6 +108,12 @@ int img_diff_new(struct img_ckpt *a, struct img_ckpt *b, const struct img_diff_o
 int img_diff_open(const char *a, const char *b, const struct img_diff_opts *o, struct img_diff **out,
 		  struct img_err *err);
 void img_diff_free(struct img_diff *d);
+/*
+ * Are two inputs the same image set byte for byte: the same members with the
+ * same bytes, and parents that are too?  Small files are compared first, so
+ * that two different dumps are told apart at once.  *same is 1 or 0.
+ */
+int img_diff_identical(const char *a, const char *b, int *same, struct img_err *err);
 
 /* Check the syntax of a path pattern; 0 or -EINVAL with err saying what is wrong. */
 int img_diff_pattern_check(const char *pattern, struct img_err *err);
