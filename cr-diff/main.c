@@ -172,7 +172,8 @@ static void group(struct out *o, struct sink *k, const struct img_diff_change *c
 static void flush_threads(struct out *o)
 {
 	img_out_flush(o->tout);
-	img_out_write(&o->o, o->tbuf.data, o->tbuf.len);
+	if (o->tbuf.len)
+		img_out_write(&o->o, o->tbuf.data, o->tbuf.len);
 	o->tbuf.len = 0;
 	o->threads.group[0] = 0;
 	o->main.group[0] = 0;
@@ -340,117 +341,130 @@ static void help_volatile(void)
 		printf("  %-26s %s\n", v[0], v[1]);
 }
 
-int main(int argc, char **argv)
+/* The comparison and its output; 0, 1 (different) or 2. */
+static int run(struct out *o, const struct img_diff_opts *opts)
 {
-	struct img_cli c = { .prog = "cr-diff" };
-	struct img_diff_opts opts = { 0 };
-	const char **ign = img_calloc((size_t)argc + 1, sizeof(*ign));
-	const char *color = "auto";
+	struct img_cli *c = o->c;
 	struct img_err e = { 0 };
-	struct out o = { 0 };
-	int opt, r, same;
+	int r, same;
 
-	if (!ign)
-		return img_cli_failf(&c, "out of memory");
-	while ((opt = img_cmd_getopt(&c, &cmd, argc, argv, "V", longopts)) != -1) {
+	/* the same bytes (a copy, or the same folder twice): nothing can differ, no model is needed */
+	r = img_diff_identical(o->a, o->b, &same, &e);
+	if (r)
+		return img_cli_fail(c, "read", &e);
+	if (!same && img_diff_open(o->a, o->b, opts, &o->d, &e))
+		return img_cli_fail(c, "read", &e);
+	img_out_fd(&o->o, STDOUT_FILENO);
+	img_jw_init(&o->w, &o->o, c->pretty ? 4 : 0);
+	img_out_mem(o->tout, &o->tbuf);
+	o->main.o = &o->o;
+	o->threads.o = o->tout;
+	r = o->d ? img_diff_all(o->d, on_change, o, &e) : 0;
+	if (r) {
+		img_out_flush(&o->o);
+		if (!e.msg[0])
+			img_err_set(&e, r < 0 ? -r : EIO, "%s", strerror(r < 0 ? -r : EIO));
+		return img_cli_fail(c, "compare", &e);
+	}
+	if (o->json)
+		start(o);
+	else
+		flush_threads(o);
+	summary(o);
+	r = img_out_flush(&o->o);
+	if (r) {
+		img_err_set(&e, -r, "%s", strerror(-r));
+		img_err_subject(&e, "<stdout>");
+		return img_cli_fail(c, "write", &e);
+	}
+	return o->d && img_diff_stats(o->d)->changes ? 1 : 0;
+}
+
+/* Options; 0 to go on, -1 after --help or --version, else an exit status. */
+static int parse(struct img_cli *c, struct out *o, struct img_diff_opts *opts, const char **ign, const char **color,
+		 int argc, char **argv)
+{
+	struct img_err e = { 0 };
+	int opt;
+
+	while ((opt = img_cmd_getopt(c, &cmd, argc, argv, "V", longopts)) != -1) {
 		switch (opt) {
 		case 'h':
 			help_volatile();
-			return 0;
+			return -1;
 		case 'V':
 			printf("cr-diff %s\n", CR_TOOLS_VERSION);
-			return 0;
+			return -1;
 		case OPT_PAGES:
-			o.pages = 1;
+			o->pages = 1;
 			break;
 		case OPT_MATCH:
 			if (!strcmp(optarg, "pid"))
-				opts.match = IMG_DIFF_MATCH_PID;
+				opts->match = IMG_DIFF_MATCH_PID;
 			else if (!strcmp(optarg, "comm"))
-				opts.match = IMG_DIFF_MATCH_COMM;
+				opts->match = IMG_DIFF_MATCH_COMM;
 			else
-				return img_cmd_usage(&c, &cmd, "--match: '%s' is neither pid nor comm", optarg);
+				return img_cmd_usage(c, &cmd, "--match: '%s' is neither pid nor comm", optarg);
 			break;
 		case OPT_IGNORE:
 			if (img_diff_pattern_check(optarg, &e))
-				return img_cli_fail(&c, "use the path", &e);
-			ign[opts.nignore++] = optarg;
+				return img_cli_fail(c, "use the path", &e);
+			ign[opts->nignore++] = optarg;
 			break;
 		case OPT_ONLY:
-			if (parse_only(&c, optarg, &opts.cats))
+			if (parse_only(c, optarg, &opts->cats))
 				return 2;
 			break;
 		case OPT_SUMMARY:
-			o.summary = 1;
+			o->summary = 1;
 			break;
 		case OPT_COLOR:
-			color = optarg;
-			if (img_cli_color(color) < 0)
-				return img_cmd_usage(&c, &cmd, "--color: '%s' is not auto, always or never", optarg);
+			*color = optarg;
+			if (img_cli_color(optarg) < 0)
+				return img_cmd_usage(c, &cmd, "--color: '%s' is not auto, always or never", optarg);
 			break;
 		case OPT_VOLATILE:
-			opts.keep_volatile = 1;
+			opts->keep_volatile = 1;
 			break;
 		default:
 			return 2;
 		}
 	}
 	if (argc - optind != 2)
-		return img_cmd_usage(&c, &cmd, argc - optind < 2 ? "expected two checkpoints" : "unexpected argument '%s'",
+		return img_cmd_usage(c, &cmd, argc - optind < 2 ? "expected two checkpoints" : "unexpected argument '%s'",
 				     argv[optind + 2 < argc ? optind + 2 : argc - 1]);
-	opts.ignore = ign;
-	o.c = &c;
-	o.a = argv[optind];
-	o.b = argv[optind + 1];
-	o.json = c.json || c.pretty;
-	o.color = !o.json && img_cli_color(color) > 0;
-	/* the same bytes (a copy, or the same folder twice): nothing can differ */
-	r = img_diff_identical(o.a, o.b, &same, &e);
-	if (r) {
-		img_free(ign);
-		return img_cli_fail(&c, "read", &e);
-	}
-	if (!same && (r = img_diff_open(o.a, o.b, &opts, &o.d, &e))) {
-		img_free(ign);
-		return img_cli_fail(&c, "read", &e);
-	}
-	img_out_fd(&o.o, STDOUT_FILENO);
-	img_jw_init(&o.w, &o.o, c.pretty ? 4 : 0);
-	img_buf_init(&o.tbuf);
+	o->a = argv[optind];
+	o->b = argv[optind + 1];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct img_cli c = { .prog = "cr-diff" };
+	struct img_diff_opts opts = { 0 };
+	const char **ign = img_calloc((size_t)argc + 1, sizeof(*ign));
+	const char *color = "auto";
+	struct out o = { 0 };
+	int r;
+
 	o.tout = img_calloc(1, sizeof(*o.tout));
-	if (!o.tout) {
-		img_diff_free(o.d);
+	if (!ign || !o.tout) {
 		img_free(ign);
+		img_free(o.tout);
 		return img_cli_failf(&c, "out of memory");
 	}
-	img_out_mem(o.tout, &o.tbuf);
-	o.main.o = &o.o;
-	o.threads.o = o.tout;
-	r = o.d ? img_diff_all(o.d, on_change, &o, &e) : 0;
-	if (r) {
-		img_out_flush(&o.o);
-		if (!e.msg[0])
-			img_err_set(&e, -r, "%s", strerror(-r));
-		img_diff_free(o.d);
-		img_free(ign);
-		return img_cli_fail(&c, "compare", &e);
+	img_buf_init(&o.tbuf);
+	o.c = &c;
+	r = parse(&c, &o, &opts, ign, &color, argc, argv);
+	if (!r) {
+		opts.ignore = ign;
+		o.json = c.json || c.pretty;
+		o.color = !o.json && img_cli_color(color) > 0;
+		r = run(&o, &opts);
 	}
-	if (o.json)
-		start(&o);
-	else
-		flush_threads(&o);
-	summary(&o);
-	r = img_out_flush(&o.o);
+	img_diff_free(o.d);
 	img_free(ign);
 	img_free(o.tout);
 	img_buf_free(&o.tbuf);
-	if (r) {
-		img_err_set(&e, -r, "%s", strerror(-r));
-		img_err_subject(&e, "<stdout>");
-		img_diff_free(o.d);
-		return img_cli_fail(&c, "write", &e);
-	}
-	r = o.d && img_diff_stats(o.d)->changes ? 1 : 0;
-	img_diff_free(o.d);
-	return r;
+	return r < 0 ? 0 : r;
 }

@@ -119,7 +119,7 @@ static int fs_each(struct img_dir *d, int (*fn)(void *, const char *, uint64_t),
 		n++;
 	}
 	closedir(dir);
-	if (!r)
+	if (!r && n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !r; i++) {
 		struct stat st;

@@ -210,8 +210,10 @@ static struct dinfo *info(struct img_diff *dd, const struct img_msgdesc *d, int 
 			if (fd->type != IMG_T_MESSAGE || !fd->msg || depth > 32)
 				continue;
 			sub = info(dd, fd->msg, depth + 1);
-			x = info(dd, d, depth); /* the table may have moved */
 			has = !sub || sub->has_links != 0; /* unknown (a cycle) counts as yes */
+			x = info(dd, d, depth); /* the table may have moved */
+			if (!x)
+				return NULL;
 		}
 		x->has_links = has;
 	}
