@@ -244,7 +244,8 @@ static int deliver(struct dctx *c, struct img_diff_change *rec)
 	return r;
 }
 
-int emit(struct dctx *c, int op, const struct dval *before, const struct dval *after)
+static int emit_rec(struct dctx *c, int op, const struct dval *before, const struct dval *after,
+		    const struct img_diff_range *r)
 {
 	struct img_diff *d = c->d;
 	struct img_diff_change rec = { 0 };
@@ -261,51 +262,35 @@ int emit(struct dctx *c, int op, const struct dval *before, const struct dval *a
 	rec.task = c->task;
 	rec.comm = c->comm;
 	rec.path = c->path;
+	rec.range = r;
 	rec.before = render(d, &d->vb[0], before, 0);
 	rec.after = render(d, &d->vb[1], after, 0);
 	rec.before_text = render(d, &d->vb[2], before, 1);
 	rec.after_text = render(d, &d->vb[3], after, 1);
+	if (r && op == IMG_DIFF_CHANGED) {
+		d->st.pages_changed += r->pages;
+		d->st.bytes_changed += r->bytes;
+	} else if (r) {
+		*(op == IMG_DIFF_ADDED ? &d->st.pages_added : &d->st.pages_removed) += r->pages;
+	}
 	return deliver(c, &rec);
+}
+
+int emit(struct dctx *c, int op, const struct dval *before, const struct dval *after)
+{
+	return emit_rec(c, op, before, after, NULL);
 }
 
 int emit_range(struct dctx *c, int op, const struct img_diff_range *r)
 {
-	struct img_diff *d = c->d;
-	struct img_diff_change rec = { 0 };
-	struct dval va, vb;
 	size_t mark = path_push(c, "[0x%llx-0x%llx]", (unsigned long long)r->start, (unsigned long long)r->end);
-	int ret = 0;
+	struct dval va, vb;
+	int ret;
 
-	if (c->stop)
-		ret = c->stop;
-	else if (!c->overflow && !path_ignored(d, c->path)) {
-		val_str(&va, img_page_state_name(r->state_a));
-		val_str(&vb, img_page_state_name(r->state_b));
-		rec.cat = c->cat;
-		rec.op = op;
-		rec.pair = c->pair ? &c->pair->pub : NULL;
-		rec.task = c->task;
-		rec.comm = c->comm;
-		rec.path = c->path;
-		rec.range = r;
-		if (op != IMG_DIFF_ADDED) {
-			rec.before = render(d, &d->vb[0], &va, 0);
-			rec.before_text = rec.before;
-		}
-		if (op != IMG_DIFF_REMOVED) {
-			rec.after = render(d, &d->vb[1], &vb, 0);
-			rec.after_text = rec.after;
-		}
-		if (op == IMG_DIFF_CHANGED) {
-			d->st.pages_changed += r->pages;
-			d->st.bytes_changed += r->bytes;
-		} else if (op == IMG_DIFF_ADDED) {
-			d->st.pages_added += r->pages;
-		} else {
-			d->st.pages_removed += r->pages;
-		}
-		ret = deliver(c, &rec);
-	}
+	/* the values are the page states */
+	val_str(&va, img_page_state_name(r->state_a));
+	val_str(&vb, img_page_state_name(r->state_b));
+	ret = emit_rec(c, op, op != IMG_DIFF_ADDED ? &va : NULL, op != IMG_DIFF_REMOVED ? &vb : NULL, r);
 	path_pop(c, mark);
 	return ret;
 }
@@ -393,11 +378,23 @@ static struct img_diff *alloc_diff(void)
 	return d;
 }
 
+/* The sides are set (r 0) or could not be: pair them, or give up. */
+static int finish(struct img_diff *d, int r, const struct img_diff_opts *o, struct img_diff **out, struct img_err *err)
+{
+	if (!r)
+		r = setup(d, o, err);
+	if (r) {
+		img_diff_free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
 int img_diff_new(struct img_ckpt *a, struct img_ckpt *b, const struct img_diff_opts *o, struct img_diff **out,
 		 struct img_err *err)
 {
 	struct img_diff *d = alloc_diff();
-	int r;
 
 	*out = NULL;
 	if (!d)
@@ -408,13 +405,7 @@ int img_diff_new(struct img_ckpt *a, struct img_ckpt *b, const struct img_diff_o
 		d->s[i].dir = img_ckpt_dir(d->s[i].ck);
 		d->s[i].schema = img_ckpt_schema(d->s[i].ck);
 	}
-	r = setup(d, o, err);
-	if (r) {
-		img_diff_free(d);
-		return r;
-	}
-	*out = d;
-	return 0;
+	return finish(d, 0, o, out, err);
 }
 
 static int open_side(struct dside *s, const char *path, struct img_err *err)
@@ -450,14 +441,7 @@ int img_diff_open(const char *a, const char *b, const struct img_diff_opts *o, s
 	r = open_side(&d->s[0], a, err);
 	if (!r)
 		r = open_side(&d->s[1], b, err);
-	if (!r)
-		r = setup(d, o, err);
-	if (r) {
-		img_diff_free(d);
-		return r;
-	}
-	*out = d;
-	return 0;
+	return finish(d, r, o, out, err);
 }
 
 void img_diff_free(struct img_diff *d)

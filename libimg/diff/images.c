@@ -169,55 +169,18 @@ static int is_owned(char *const *v, size_t n, const char *name)
 	return bsearch(&name, v, n, sizeof(*v), cmp_name) != NULL;
 }
 
-/* The images of a side that no category owns, with their sizes. */
-struct member {
-	char *name;
-	uint64_t size;
-};
-
-struct members {
-	struct member *v;
-	size_t n, cap;
+/* The images of a side that no category owns. */
+struct unowned {
 	const struct img_schema *schema;
 	char **owned;
 	size_t nowned;
-	int failed;
 };
 
-static int add_member(void *arg, const char *name, uint64_t size)
+static int keep_unowned(const struct members *l, const char *name)
 {
-	struct members *m = arg;
+	const struct unowned *u = l->arg;
 
-	if (!img_kind_by_file(m->schema, name) || is_owned(m->owned, m->nowned, name))
-		return 0;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 32;
-		struct member *v = img_realloc(m->v, cap * sizeof(*v));
-
-		if (!v) {
-			m->failed = 1;
-			return 1;
-		}
-		m->v = v;
-		m->cap = cap;
-	}
-	m->v[m->n].name = img_strdup(name);
-	if (!m->v[m->n].name) {
-		m->failed = 1;
-		return 1;
-	}
-	m->v[m->n++].size = size;
-	return 0;
-}
-
-static void members_free(struct members *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		img_free(m->v[i].name);
-	img_free(m->v);
-	for (size_t i = 0; i < m->nowned; i++)
-		img_free(m->owned[i]);
-	img_free(m->owned);
+	return img_kind_by_file(u->schema, name) && !is_owned(u->owned, u->nowned, name);
 }
 
 /* Are two members the same bytes? */
@@ -276,20 +239,20 @@ int diff_images(struct dctx *c)
 {
 	struct img_diff *d = c->d;
 	struct members m[2] = { { 0 }, { 0 } };
+	struct unowned u[2] = { { 0 }, { 0 } };
 	size_t i = 0, j = 0;
 	int r = 0;
 
 	for (int s = 0; s < 2 && !r; s++) {
-		m[s].schema = d->s[s].schema;
-		r = owned_names(d, s, &m[s].owned, &m[s].nowned);
+		u[s].schema = d->s[s].schema;
+		r = owned_names(d, s, &u[s].owned, &u[s].nowned);
 		if (r) {
 			r = img_err_set(c->err, -r, "cannot list the images the tasks own");
 			break;
 		}
-		r = img_dir_each(d->s[s].dir, add_member, &m[s]);
-		if (r || m[s].failed)
-			r = img_err_set(c->err, m[s].failed ? ENOMEM : -r, "cannot list the images of '%s'",
-					d->s[s].dir->path);
+		m[s].keep = keep_unowned;
+		m[s].arg = &u[s];
+		r = members_list(d->s[s].dir, &m[s], c->err);
 	}
 	while (!r && (i < m[0].n || j < m[1].n)) {
 		int cmp = i == m[0].n ? 1 : j == m[1].n ? -1 : strcmp(m[0].v[i].name, m[1].v[j].name);
@@ -300,7 +263,11 @@ int diff_images(struct dctx *c)
 		if (cmp >= 0)
 			j++;
 	}
-	members_free(&m[0]);
-	members_free(&m[1]);
+	for (int s = 0; s < 2; s++) {
+		members_free(&m[s]);
+		for (size_t k = 0; k < u[s].nowned; k++)
+			img_free(u[s].owned[k]);
+		img_free(u[s].owned);
+	}
 	return r;
 }

@@ -366,34 +366,15 @@ static void view_free(struct fview *v)
 }
 
 /* Values of a repeated scalar field, packed runs expanded, as img_fval_u64 gives them. */
-static int scalars(const struct img_msg *m, const struct img_fielddesc *fd, const uint32_t *idx, uint32_t n,
-		   struct img_buf *out)
+static int scalars(const struct img_msg *m, const struct img_fielddesc *fd, struct img_buf *out)
 {
+	struct img_iter it = { .m = m, .fd = fd };
+	uint64_t v;
+
 	out->len = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		const struct img_fval *f = &m->f[idx[k]];
-
-		if (f->packed) {
-			const uint8_t *p = f->v.b.p, *e = p + f->v.b.len;
-			uint64_t v;
-
-			while (img_packed_next(fd->type, &p, e, &v) > 0) {
-				struct img_fval one = *f;
-
-				one.packed = 0;
-				one.wt = IMG_WT_VARINT;
-				one.v.u = v;
-				v = img_fval_u64(fd, &one);
-				if (img_buf_add(out, &v, sizeof(v)))
-					return -ENOMEM;
-			}
-		} else {
-			uint64_t v = img_fval_u64(fd, f);
-
-			if (img_buf_add(out, &v, sizeof(v)))
-				return -ENOMEM;
-		}
-	}
+	while (m && img_iter_next_u64(&it, &v))
+		if (img_buf_add(out, &v, sizeof(v)))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -420,6 +401,26 @@ static int clean(const struct img_msg *m, int depth)
 static int diff_field(struct dctx *c, const struct img_msg *a, const struct img_msg *b,
 		      const struct img_fielddesc *fd, const uint32_t *ia, uint32_t na, const uint32_t *ib, uint32_t nb,
 		      int hex);
+
+/* Report x (A's value, if has_a) against y (B's, if has_b), both written by fn. */
+static int emit_pair(struct dctx *c, struct dval *x, int has_a, struct dval *y, int has_b)
+{
+	return emit(c, has_a && has_b ? IMG_DIFF_CHANGED : has_a ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED,
+		    has_a ? x : NULL, has_b ? y : NULL);
+}
+
+/* Two values of field fd written by fn: A's from a (m, u), B's from b. */
+static void vals(struct dval *va, struct dval *vb, void (*fn)(struct img_jw *, const struct dval *, int),
+		 const struct img_fielddesc *fd, int hex, const struct img_msg *a, const struct img_msg *b)
+{
+	memset(va, 0, sizeof(*va));
+	va->fn = fn;
+	va->fd = fd;
+	va->hex = hex;
+	*vb = *va;
+	va->m = a;
+	vb->m = b;
+}
 
 static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct img_msg *b,
 			 const struct img_fielddesc *fd, const uint32_t *ia, uint32_t na, const uint32_t *ib,
@@ -449,10 +450,7 @@ static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct i
 			if (x && y && same_bytes(x, y))
 				continue;
 			mark = path_push(c, "[%u]", k);
-			memset(&va, 0, sizeof(va));
-			memset(&vb, 0, sizeof(vb));
-			va.fn = vb.fn = w_bytes;
-			va.fd = vb.fd = fd;
+			vals(&va, &vb, w_bytes, fd, hex, a, b);
 			if (x) {
 				va.p = x->v.b.p;
 				va.n = x->v.b.len;
@@ -461,8 +459,7 @@ static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct i
 				vb.p = y->v.b.p;
 				vb.n = y->v.b.len;
 			}
-			r = emit(c, x && y ? IMG_DIFF_CHANGED : x ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED, x ? &va : NULL,
-				 y ? &vb : NULL);
+			r = emit_pair(c, &va, x != NULL, &vb, y != NULL);
 			path_pop(c, mark);
 		}
 		return r;
@@ -473,7 +470,7 @@ static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct i
 
 	img_buf_init(&xa);
 	img_buf_init(&xb);
-	if (scalars(a, fd, ia, na, &xa) || scalars(b, fd, ib, nb, &xb)) {
+	if (scalars(na ? a : NULL, fd, &xa) || scalars(nb ? b : NULL, fd, &xb)) {
 		r = img_err_set(c->err, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -483,15 +480,8 @@ static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct i
 		goto out;
 	if (fd->hints & IMG_H_IPADD) {
 		/* an address is one value, not four words */
-		memset(&va, 0, sizeof(va));
-		va.fn = w_field;
-		va.fd = fd;
-		va.hex = hex;
-		vb = va;
-		va.m = a;
-		vb.m = b;
-		r = emit(c, ca && cb ? IMG_DIFF_CHANGED : ca ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED, ca ? &va : NULL,
-			 cb ? &vb : NULL);
+		vals(&va, &vb, w_field, fd, hex, a, b);
+		r = emit_pair(c, &va, ca != 0, &vb, cb != 0);
 		goto out;
 	}
 	n = ca > cb ? ca : cb;
@@ -506,15 +496,10 @@ static int diff_repeated(struct dctx *c, const struct img_msg *a, const struct i
 		if (k < ca && k < cb && x == y)
 			continue;
 		mark = path_push(c, "[%zu]", k);
-		memset(&va, 0, sizeof(va));
-		va.fn = w_scalar;
-		va.fd = fd;
-		va.hex = hex;
-		vb = va;
+		vals(&va, &vb, w_scalar, fd, hex, a, b);
 		va.u = x;
 		vb.u = y;
-		r = emit(c, k < ca && k < cb ? IMG_DIFF_CHANGED : k < ca ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED,
-			 k < ca ? &va : NULL, k < cb ? &vb : NULL);
+		r = emit_pair(c, &va, k < ca, &vb, k < cb);
 		path_pop(c, mark);
 	}
 out:
@@ -548,8 +533,7 @@ static int diff_field(struct dctx *c, const struct img_msg *a, const struct img_
 			return 0;
 		val_str(&va, ta);
 		val_str(&vb, tb);
-		return emit(c, x && y ? IMG_DIFF_CHANGED : x ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED, x ? &va : NULL,
-			    y ? &vb : NULL);
+		return emit_pair(c, &va, x != NULL, &vb, y != NULL);
 	}
 	if (x && y) {
 		if (x->wt == IMG_WT_LEN || y->wt == IMG_WT_LEN) {
@@ -559,15 +543,8 @@ static int diff_field(struct dctx *c, const struct img_msg *a, const struct img_
 			return 0;
 		}
 	}
-	memset(&va, 0, sizeof(va));
-	va.fn = w_field;
-	va.fd = fd;
-	va.hex = hex;
-	vb = va;
-	va.m = a;
-	vb.m = b;
-	return emit(c, x && y ? IMG_DIFF_CHANGED : x ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED, x ? &va : NULL,
-		    y ? &vb : NULL);
+	vals(&va, &vb, w_field, fd, hex, a, b);
+	return emit_pair(c, &va, x != NULL, &vb, y != NULL);
 }
 
 /* The unknown fields of both, compared as their raw bytes in wire order. */
@@ -597,14 +574,9 @@ static int diff_unknown(struct dctx *c, const struct img_msg *a, const struct im
 	}
 	if (!differ)
 		return 0;
-	memset(&va, 0, sizeof(va));
-	va.fn = w_unknown;
-	vb = va;
-	va.m = a;
-	vb.m = b;
+	vals(&va, &vb, w_unknown, NULL, 0, a, b);
 	mark = path_push(c, "._unknown");
-	r = emit(c, ha && hb ? IMG_DIFF_CHANGED : ha ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED, ha ? &va : NULL,
-		 hb ? &vb : NULL);
+	r = emit_pair(c, &va, ha, &vb, hb);
 	path_pop(c, mark);
 	return r;
 }
@@ -675,8 +647,7 @@ int diff_blob(struct dctx *c, const void *a, size_t na, int has_a, const void *b
 		return 0;
 	val_blob(&va, a, na);
 	val_blob(&vb, b, nb);
-	return emit(c, has_a && has_b ? IMG_DIFF_CHANGED : has_a ? IMG_DIFF_REMOVED : IMG_DIFF_ADDED,
-		    has_a ? &va : NULL, has_b ? &vb : NULL);
+	return emit_pair(c, &va, has_a, &vb, has_b);
 }
 
 int diff_image(struct dctx *c, const struct img_image *a, const struct img_image *b)

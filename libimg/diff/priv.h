@@ -118,6 +118,21 @@ void path_pop(struct dctx *c, size_t len);
 int path_ignored(const struct img_diff *d, const char *path);
 int pat_compile(struct img_arena *a, const char *text, struct dpat *p, struct img_err *err);
 
+/* The members of a folder (sorted by name), those keep says yes to. */
+struct member {
+	char *name;
+	uint64_t size;
+};
+struct members {
+	struct member *v;
+	size_t n, cap;
+	int failed;
+	int (*keep)(const struct members *l, const char *name);
+	const void *arg;
+};
+int members_list(struct img_dir *d, struct members *l, struct img_err *err);
+void members_free(struct members *l);
+
 /* same.c: the same size and bytes (compared in pieces, mapped or read) */
 int src_same(struct img_src *a, struct img_src *b);
 void prefault(const void *p, size_t n);

@@ -63,19 +63,15 @@ int src_same(struct img_src *a, struct img_src *b)
 	return same;
 }
 
-struct mlist {
-	struct { char *name; uint64_t size; } *v;
-	size_t n, cap;
-	int failed;
-};
-
 static int add(void *arg, const char *name, uint64_t size)
 {
-	struct mlist *l = arg;
+	struct members *l = arg;
 
+	if (l->keep && !l->keep(l, name))
+		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *v = img_realloc(l->v, cap * sizeof(*l->v));
+		struct member *v = img_realloc(l->v, cap * sizeof(*v));
 
 		if (!v) {
 			l->failed = 1;
@@ -92,28 +88,36 @@ static int add(void *arg, const char *name, uint64_t size)
 	return 0;
 }
 
-static void mlist_free(struct mlist *l)
+int members_list(struct img_dir *d, struct members *l, struct img_err *err)
+{
+	int r = img_dir_each(d, add, l);
+
+	if (r || l->failed)
+		return img_err_set(err, l->failed ? ENOMEM : -r, "cannot list the images of '%s'", d->path);
+	return 0;
+}
+
+void members_free(struct members *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		img_free(l->v[i].name);
 	img_free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
 static int same_dirs(struct img_dir *a, struct img_dir *b, int depth, int *same, struct img_err *err)
 {
-	struct mlist la = { 0 }, lb = { 0 };
+	struct members la = { 0 }, lb = { 0 };
 	struct img_dir *pa = NULL, *pb = NULL;
 	size_t *order = NULL;
 	int r;
 
 	*same = 0;
-	r = img_dir_each(a, add, &la);
+	r = members_list(a, &la, err);
 	if (!r)
-		r = img_dir_each(b, add, &lb);
-	if (r || la.failed || lb.failed) {
-		r = img_err_set(err, la.failed || lb.failed ? ENOMEM : -r, "cannot list the images");
+		r = members_list(b, &lb, err);
+	if (r)
 		goto out;
-	}
 	/* img_dir_each gives sorted names: the lists are the same or not */
 	if (la.n != lb.n)
 		goto out;
@@ -165,8 +169,8 @@ out:
 	img_dir_close(pa);
 	img_dir_close(pb);
 	img_free(order);
-	mlist_free(&la);
-	mlist_free(&lb);
+	members_free(&la);
+	members_free(&lb);
 	return r;
 }
 
