@@ -430,6 +430,13 @@ static int cmp_ufile(const void *x, const void *y)
 	return a->f->id < b->f->id ? -1 : a->f->id > b->f->id;
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int unheld(const struct img_ckpt *ck, struct ufile **out, size_t *n)
 {
 	size_t nf, nt, k = 0;
@@ -454,12 +461,9 @@ static int unheld(const struct img_ckpt *ck, struct ufile **out, size_t *n)
 		for (size_t j = 0; j < t[i]->nfds; j++)
 			if (t[i]->fds[j].file && nheld < nf)
 				held[nheld++] = t[i]->fds[j].file;
+	qsort(held, nheld, sizeof(*held), cmp_ptr);
 	for (size_t i = 0; i < nf; i++) {
-		int h = 0;
-
-		for (size_t j = 0; j < nheld && !h; j++)
-			h = held[j] == f[i];
-		if (h || !f[i]->path)
+		if (!f[i]->path || bsearch(&f[i], held, nheld, sizeof(*held), cmp_ptr))
 			continue;
 		v[k].f = f[i];
 		snprintf(v[k].key, sizeof(v[k].key), "%s", f[i]->path);

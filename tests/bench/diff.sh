@@ -39,3 +39,39 @@ PY
 	bench_result "cr-diff, every category: 2 x $mib MiB" "$t_all" "cmp -l" "$t_cmp" -
 	bench_result "cr-diff of two copies: 2 x $mib MiB" "$t_same" "cmp" "$t_samecmp" -
 }
+
+# cr-diff X X for each corpus set against cr-inspect decode of all of X's
+# images (one process each, as the decode row runs them): the same folder
+# twice, a copy in another folder (both compared byte for byte), and a copy
+# whose inventory has another dump_criu_run_id (bytes differ, so every
+# category is compared, and finds nothing: the run id is volatile).
+bench_register diffself "cr-diff X X (the same folder, a copy) against decoding X, for each corpus set"
+
+bench_diffself() {
+	local s name t_dec t_same t_copy t_rid
+	if [ ! -d "$SETS" ]; then
+		bench_skip diffself "no corpus at $CORPUS (set CR_CORPUS)"
+		return
+	fi
+	for s in "$SETS"/*/; do
+		s=${s%/}
+		name=${s##*/}
+		case $name in *.expected) continue;; esac
+		: > "$BT/dec.sh"
+		for f in "$s"/*.img "$s"/stats-dump; do
+			case ${f##*/} in pages-*) continue;; esac
+			[ -e "$f" ] && printf '"%s" decode -i "%s" > /dev/null\n' "$INSPECT" "$f" >> "$BT/dec.sh"
+		done
+		rm -rf "$BT/copy" "$BT/rid" && cp -r "$s" "$BT/copy" && cp -r "$s" "$BT/rid" && chmod -R u+w "$BT/rid"
+		"$INSPECT" decode -i "$s/inventory.img" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["entries"][0]["dump_criu_run_id"]="00000000-0000-4000-8000-000000000000"; json.dump(d,sys.stdout)' > "$BT/inv.json" &&
+			"$CONVERT" encode -i "$BT/inv.json" -o "$BT/rid/inventory.img" || { bench_skip diffself "cannot write $name's inventory"; return; }
+		printf '"%s" "%s" "%s"\n' "$DIFF" "$s" "$s" > "$BT/same.sh"
+		printf '"%s" "%s" "%s"\n' "$DIFF" "$s" "$BT/copy" > "$BT/copy.sh"
+		printf '"%s" "%s" "%s"\n' "$DIFF" "$s" "$BT/rid" > "$BT/rid.sh"
+		bench_time t_dec 5 "$BT/dec.sh" && bench_time t_same 10 "$BT/same.sh" && bench_time t_copy 10 "$BT/copy.sh" &&
+			bench_time t_rid 10 "$BT/rid.sh" || { bench_skip diffself "$name: a command failed"; nbad=$((nbad + 1)); return; }
+		bench_result "cr-diff $name $name" "$t_same" "decode of $name" "$t_dec" 10
+		bench_result "cr-diff $name, a copy" "$t_copy" "decode of $name" "$t_dec" 10
+		bench_result "cr-diff $name, another run id" "$t_rid" "decode of $name" "$t_dec" - "every category compared"
+	done
+}
