@@ -472,6 +472,7 @@ void img_diff_free(struct img_diff *d)
 	img_free(d->ns);
 	img_free(d->pats);
 	img_free(d->fown);
+	img_free(d->pown);
 	img_free(d->shm);
 	img_free(d->out);
 	diff_info_free(d);

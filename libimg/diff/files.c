@@ -14,8 +14,9 @@
 
 #include "priv.h"
 
+/* What a (pair, fd) holds: a pair of open files, or a pair of pipes (both ends share one). */
 struct fown {
-	const struct img_file *a, *b;
+	const void *a, *b;
 	size_t pair;
 	uint32_t fd;
 };
@@ -57,10 +58,22 @@ static int cmp_fown(const void *x, const void *y)
 	return a->fd < b->fd ? -1 : a->fd > b->fd;
 }
 
-/* Which (pair, fd) reports each pair of open files. */
+/* Sorted, and the first holder of each key kept. */
+static size_t first_holders(struct fown *v, size_t n)
+{
+	size_t k = 0;
+
+	qsort(v, n, sizeof(*v), cmp_fown);
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[k - 1].a != v[i].a || v[k - 1].b != v[i].b)
+			v[k++] = v[i];
+	return k;
+}
+
+/* Which (pair, fd) reports each pair of open files, and each pair of pipes. */
 int files_owners(struct img_diff *d, struct img_err *err)
 {
-	size_t cap = 0, n = 0, k = 0;
+	size_t cap = 0, n = 0, np = 0;
 
 	if (d->fown_done)
 		return 0;
@@ -68,7 +81,8 @@ int files_owners(struct img_diff *d, struct img_err *err)
 		if (d->pairs[i].pub.a && d->pairs[i].pub.b && d->pairs[i].owns_fds)
 			cap += d->pairs[i].pub.a->nfds;
 	d->fown = img_calloc(cap + 1, sizeof(*d->fown));
-	if (!d->fown)
+	d->pown = img_calloc(cap + 1, sizeof(*d->pown));
+	if (!d->fown || !d->pown)
 		return img_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < d->npairs; i++) {
 		const struct img_task *a = d->pairs[i].pub.a, *b = d->pairs[i].pub.b;
@@ -86,8 +100,12 @@ int files_owners(struct img_diff *d, struct img_err *err)
 		}
 		while (x < a->nfds && y < b->nfds) {
 			if (fa[x]->fd == fb[y]->fd) {
-				if (fa[x]->file && fb[y]->file && n < cap)
-					d->fown[n++] = (struct fown){ fa[x]->file, fb[y]->file, i, fa[x]->fd };
+				const struct img_file *p = fa[x]->file, *q = fb[y]->file;
+
+				if (p && q && n < cap)
+					d->fown[n++] = (struct fown){ p, q, i, fa[x]->fd };
+				if (p && q && p->pipe && q->pipe && np < cap)
+					d->pown[np++] = (struct fown){ p->pipe, q->pipe, i, fa[x]->fd };
 				x++;
 				y++;
 			} else if (fa[x]->fd < fb[y]->fd) {
@@ -99,24 +117,19 @@ int files_owners(struct img_diff *d, struct img_err *err)
 		img_free(fa);
 		img_free(fb);
 	}
-	qsort(d->fown, n, sizeof(*d->fown), cmp_fown);
-	/* keep the first holder of each pair of files */
-	for (size_t i = 0; i < n; i++)
-		if (!k || d->fown[k - 1].a != d->fown[i].a || d->fown[k - 1].b != d->fown[i].b)
-			d->fown[k++] = d->fown[i];
-	d->nfown = k;
+	d->nfown = first_holders(d->fown, n);
+	d->npown = first_holders(d->pown, np);
 	d->fown_done = 1;
 	return 0;
 }
 
-static int owns_file(const struct img_diff *d, size_t pair, uint32_t fd, const struct img_file *a,
-		     const struct img_file *b)
+static int owns(const struct fown *v, size_t n, size_t pair, uint32_t fd, const void *a, const void *b)
 {
-	size_t lo = 0, hi = d->nfown;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct fown *f = &d->fown[mid];
+		const struct fown *f = &v[mid];
 		int c = f->a != a ? ((uintptr_t)f->a < (uintptr_t)a ? -1 : 1)
 			: f->b != b ? ((uintptr_t)f->b < (uintptr_t)b ? -1 : 1) : 0;
 
@@ -127,7 +140,7 @@ static int owns_file(const struct img_diff *d, size_t pair, uint32_t fd, const s
 		else
 			hi = mid;
 	}
-	return 0;
+	return 1; /* held by nothing paired (a file no fd holds): its own */
 }
 
 /* The field of file_entry that holds a file's per-type entry ("reg", "isk", ...). */
@@ -270,8 +283,8 @@ static int side_image_of(struct dctx *c, int side, const char *name, const struc
 	return side_image(c->d, side, name, img, c->err);
 }
 
-/* Everything about one pair of files, at c->path. */
-static int diff_file(struct dctx *c, const struct img_file *fa, const struct img_file *fb)
+/* Everything about one pair of files, at c->path (fd: the one that holds them, or -1). */
+static int diff_file(struct dctx *c, const struct img_file *fa, const struct img_file *fb, uint32_t fd)
 {
 	const struct img_diff *d = c->d;
 	const char *fname;
@@ -295,7 +308,9 @@ static int diff_file(struct dctx *c, const struct img_file *fa, const struct img
 		r = diff_shm_pages(c, fa, fb);
 		path_pop(c, mark);
 	}
-	if (!r && (fa->pipe || fb->pipe)) {
+	/* the unread bytes of a pipe: once, with the first end that holds it */
+	if (!r && (fa->pipe || fb->pipe) &&
+	    (!c->pair || !fa->pipe || !fb->pipe || owns(d->pown, d->npown, c->pair->index, fd, fa->pipe, fb->pipe))) {
 		mark = path_push(c, ".pipe_data");
 		r = diff_blob(c, fa->pipe ? fa->pipe->data : NULL, fa->pipe ? fa->pipe->bytes : 0, fa->pipe != NULL,
 			      fb->pipe ? fb->pipe->data : NULL, fb->pipe ? fb->pipe->bytes : 0, fb->pipe != NULL);
@@ -374,8 +389,8 @@ static int diff_fd(struct dctx *c, const struct img_fd *x, const struct img_fd *
 		val_str(&va, file_desc(fa, da, sizeof(da)));
 		val_str(&vb, file_desc(fb, db, sizeof(db)));
 		r = emit(c, IMG_DIFF_CHANGED, &va, &vb);
-	} else if (!r && fa && fb && owns_file(c->d, c->pair->index, x->fd, fa, fb)) {
-		r = diff_file(c, fa, fb);
+	} else if (!r && fa && fb && owns(c->d->fown, c->d->nfown, c->pair->index, x->fd, fa, fb)) {
+		r = diff_file(c, fa, fb, x->fd);
 	}
 	path_pop(c, mark);
 	return r;
@@ -516,7 +531,7 @@ int diff_files_unheld(struct dctx *c)
 		key_in_path(key, sizeof(key), cmp <= 0 ? ua[i].key : ub[j].key);
 		mark = path_push(c, "file[%s]", key);
 		if (fa && fb) {
-			r = diff_file(c, fa, fb);
+			r = diff_file(c, fa, fb, (uint32_t)-1);
 		} else {
 			struct dval v;
 

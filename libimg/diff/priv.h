@@ -64,8 +64,8 @@ struct img_diff {
 	size_t npats;
 	struct img_diff_stats st;
 	/* an open file pair is reported once: under the first (pair, fd) that holds it */
-	struct fown *fown;
-	size_t nfown;
+	struct fown *fown, *pown;    /* open files, pipes */
+	size_t nfown, npown;
 	int fown_done;
 	/* shared memory is compared once: under the first pair that maps it */
 	struct shmown *shm;

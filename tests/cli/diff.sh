@@ -128,6 +128,39 @@ for s in multi bigmem16; do
 		check_pair "$T/p-$s"
 	fi
 done
+# edits through crit's JSON (cr-inspect decode, python, cr-convert encode), and the records they make
+# edit SET IMAGE PYTHON: IMAGE of the copy $T/e/SET changed by PYTHON on d (the decoded image)
+edit() {
+	"$INSPECT" decode -i "$T/e/$1/$2" | python3 -c "import json, sys, base64
+d = json.load(sys.stdin)
+$3
+json.dump(d, sys.stdout)" > "$T/e.json" && "$CONVERT" encode -i "$T/e.json" -o "$T/e/$1/$2"
+}
+# expect SET JSON-LIST: cr-diff SETS/SET against the edited copy reports exactly these (category, task, path, op)
+expect() {
+	"$DIFF" -j "$SETS/$1" "$T/e/$1" > "$T/e.out"
+	python3 -c '
+import json, sys
+got = sorted((r["category"], r["task"], r["path"], r["op"]) for r in json.load(open(sys.argv[1]))["changes"])
+want = sorted(tuple(x) for x in json.loads(sys.argv[2]))
+if got != want:
+    print("got ", got); print("want", want); sys.exit(1)' "$T/e.out" "$2"
+}
+rm -rf "$T/e" && mkdir -p "$T/e" && cp -r "$SETS/multi" "$SETS/multi-ns" "$SETS/sh-loop" "$T/e/" && chmod -R u+w "$T/e"
+edit multi pstree.img 'd["entries"][1]["ppid"] = 0' &&
+edit multi files.img '[e for e in d["entries"] if e.get("isk", {}).get("src_port") == 47001][0]["isk"]["state"] = "CLOSE"' &&
+edit multi sk-queues.img 'd["entries"][0]["extra"] = base64.encodebytes(b"QUEUED on a unix socket").decode()' &&
+edit multi pipes-data.img 'd["entries"][0]["extra"] = base64.encodebytes(b"bytes left in THE pipe").decode()' &&
+edit multi mm-2.img 'd["entries"][0]["vmas"].pop(6)' &&
+edit multi-ns utsns-11.img 'd["entries"][0]["nodename"] = "other"' &&
+edit sh-loop core-3.img 'd["entries"][0]["tc"]["comm"] = "nap"' && pass || fail "the edits could not be made"
+check "reparented, a socket's state, queued bytes, pipe data, a VMA removed" expect multi '[
+	["tree", "2", "pstree.ppid", "changed"], ["sockets", "1", "fd[12].isk.state", "changed"],
+	["sockets", "1", "fd[9].queue[0]._extra", "changed"], ["files", "1", "fd[6].pipe_data", "changed"],
+	["mm", "2", "mm.vmas[6]", "removed"], ["memory", "2", "memory[0x7fda0df5e000-0x7fda0df60000]", "removed"]]'
+check "a UTS namespace's host name" expect multi-ns '[["ns", null, "ns.uts[11].utsns.nodename", "changed"]]'
+check "a task's name" expect sh-loop '[["tasks", "3", "core.tc.comm", "changed"]]'
+
 # an archive of a set is that set
 "$CONVERT" pack "$SETS/multi" -o "$T/m.tar.gz" > /dev/null 2>&1 && same "$SETS/multi" "$T/m.tar.gz"
 
