@@ -412,8 +412,17 @@ static int open_side(struct dside *s, const char *path, struct img_err *err)
 {
 	int r = img_dir_open(path, &s->dir, err);
 
-	if (r)
-		return r;
+	if (r) {
+		/* not a folder: a checkpoint the model may read otherwise (a linux-cr stream, one day) */
+		struct img_err e = { 0 };
+
+		if (img_ckpt_open(path, 0, &s->ck, &e))
+			return r;
+		s->own_ck = 1;
+		s->dir = img_ckpt_dir(s->ck);
+		s->schema = img_ckpt_schema(s->ck);
+		return 0;
+	}
 	s->schema = img_schema_default();
 	if (!img_dir_has(s->dir, "pstree.img")) {
 		s->own_dir = 1;

@@ -180,11 +180,12 @@ int img_diff_identical(const char *a, const char *b, int *same, struct img_err *
 	int r;
 
 	*same = 0;
-	r = img_dir_open(a, &da, err);
-	if (!r)
-		r = img_dir_open(b, &db, err);
-	if (!r)
-		r = same_dirs(da, db, 0, same, err);
+	/* only image folders (directories, archives); anything else is for img_diff_open to say */
+	if (img_dir_open(a, &da, NULL) || img_dir_open(b, &db, NULL)) {
+		img_dir_close(da);
+		return 0;
+	}
+	r = same_dirs(da, db, 0, same, err);
 	img_dir_close(da);
 	img_dir_close(db);
 	return r;

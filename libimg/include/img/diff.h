@@ -111,7 +111,9 @@ void img_diff_free(struct img_diff *d);
 /*
  * Are two inputs the same image set byte for byte: the same members with the
  * same bytes, and parents that are too?  Small files are compared first, so
- * that two different dumps are told apart at once.  *same is 1 or 0.
+ * that two different dumps are told apart at once.  *same is 1 or 0 (also 0,
+ * and no error, for inputs that are not image folders: img_diff_open says
+ * what they are).
  */
 int img_diff_identical(const char *a, const char *b, int *same, struct img_err *err);
 
