@@ -24,7 +24,11 @@
 extern "C" {
 #endif
 
-/* Categories, in the order img_diff_all reports them. */
+/*
+ * Categories.  images, ns and files have records about the image set as a
+ * whole (img_diff_run with no pair); tree, ns, tasks, mm, files, sockets and
+ * memory have records about each task pair.
+ */
 enum img_diff_cat {
 	IMG_DIFF_IMAGES,   /* which images exist, the inventory, images no other category covers */
 	IMG_DIFF_TREE,     /* tasks and threads added or removed, tasks reparented */
