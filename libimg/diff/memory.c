@@ -192,6 +192,8 @@ static int walk_both(struct acc *x, struct img_mem *ma, uint64_t sa, struct img_
 		step = ra.end - (sa + o);
 		if (rb.end - (sb + o) < step)
 			step = rb.end - (sb + o);
+		if (!step)
+			return img_err_set(err, EIO, "no progress reading the memory at 0x%llx", (unsigned long long)(sa + o));
 		if (has_data(&ra) && has_data(&rb)) {
 			if (memcmp(ra.data, rb.data, step)) {
 				for (uint64_t p = 0; p < step && !r; p += PAGE) {
@@ -239,6 +241,9 @@ static int walk_one(struct acc *x, int side, struct img_mem *m, uint64_t s, uint
 		if (r)
 			break;
 		step = run.end - (s + o);
+		if (!step)
+			return img_err_set(x->c->err, EIO, "no progress reading the memory at 0x%llx",
+					   (unsigned long long)(s + o));
 		if (has_data(&run))
 			r = side ? add_pages(x, IMG_DIFF_ADDED, s + o, s + o, step, IMG_PAGE_UNMAPPED, run.state, step, s + o)
 				 : add_pages(x, IMG_DIFF_REMOVED, s + o, s + o, step, run.state, IMG_PAGE_UNMAPPED, step, s + o);
