@@ -156,16 +156,13 @@ static void gather(struct need_ctx *x)
 			use(x, "cgroupns", 1, idsname, "cgroup_ns_id");
 		if (ns_own(c, t->ids, "user_ns_id"))
 			use(x, "userns", 1, idsname, "user_ns_id");
-		if (t->mm) {
-			struct img_iter it;
-			struct img_msg *v;
+		for (size_t k = 0; k < t->nvmas; k++) {
+			uint64_t st = img_msg_u64(t->vmas[k], "status", 0);
 
-			img_iter_init(&it, t->mm, "vmas");
-			while ((v = img_iter_next_msg(&it)))
-				if (img_msg_u64(v, "status", 0) & CK_VMA_AREA_SHSTK)
-					use(x, "shstk", 1, ck_name(c, "mm-%u.img", t->pid), "vmas.status");
-				else if (img_msg_u64(v, "status", 0) & CK_VMA_AREA_MEMFD)
-					use(x, "memfd", 1, ck_name(c, "mm-%u.img", t->pid), "vmas.status");
+			if (st & CK_VMA_AREA_SHSTK)
+				use(x, "shstk", 1, t->vmas_image, "vmas.status");
+			else if (st & CK_VMA_AREA_MEMFD)
+				use(x, "memfd", 1, t->vmas_image, "vmas.status");
 		}
 	}
 	for (size_t i = 0; i < c->nfiles; i++) {
