@@ -479,15 +479,18 @@ int xf_act_patch(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
 		return -EINVAL;
 	if (img_dir_get(img_set_dir(c->set), member, &src, c->err))
 		return -EINVAL;
-	if (off > src->size || src->size - off < a->bytes.n) {
+	uint8_t old[8];
+
+	if (off > src->size || src->size - off < a->bytes.n || a->bytes.n > sizeof(old) ||
+	    img_src_pread(src, old, a->bytes.n, off, c->err)) {
 		img_src_unref(src);
 		return xf_efail(c, "%s has no bytes at 0x%llx", member, (unsigned long long)off);
 	}
+	img_src_unref(src);
 	size_t o = 0;
 
 	for (size_t i = 0; i < a->bytes.n; i++)
-		o += (size_t)snprintf(before + o, sizeof(before) - o, "%02x", src->data[off + i]);
-	img_src_unref(src);
+		o += (size_t)snprintf(before + o, sizeof(before) - o, "%02x", old[i]);
 	o = 0;
 	for (size_t i = 0; i < a->bytes.n; i++)
 		o += (size_t)snprintf(after + o, sizeof(after) - o, "%02x", a->bytes.p[i]);
