@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "img/cli.h"
@@ -120,4 +121,68 @@ int img_parse_size(const char *s, uint64_t *v)
 		return -EINVAL;
 	*v *= mult;
 	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void img_progress_init(struct img_progress *p, const struct img_cli *c, const char *what)
+{
+	const char *d = getenv("CR_PROGRESS_DELAY_MS");
+
+	memset(p, 0, sizeof(*p));
+	p->on = !c->quiet && isatty(STDERR_FILENO);
+	p->what = what;
+	p->start_ms = now_ms();
+	p->delay_ms = d && *d ? strtoull(d, NULL, 10) : 300;
+}
+
+static void human(char *buf, size_t n, uint64_t v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double x = (double)v;
+	int u = 0;
+
+	while (x >= 1024 && u < 4) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", x, units[u]);
+}
+
+void img_progress_set(struct img_progress *p, uint64_t done, uint64_t total)
+{
+	uint64_t t = now_ms();
+	char d[32], all[32], bar[31];
+	unsigned pct, fill;
+
+	if (!p->on || t - p->start_ms < p->delay_ms || (p->drawn && t - p->last_ms < 100 && done < total))
+		return;
+	if (done > total)
+		total = done;
+	pct = total ? (unsigned)(done * 100 / total) : 100;
+	fill = pct * 30 / 100;
+	memset(bar, '#', fill);
+	memset(bar + fill, '-', 30 - fill);
+	bar[30] = 0;
+	human(d, sizeof(d), done);
+	human(all, sizeof(all), total);
+	fprintf(stderr, "\r%s [%s] %3u%% %s of %s\033[K", p->what, bar, pct, d, all);
+	fflush(stderr);
+	p->drawn = 1;
+	p->last_ms = t;
+}
+
+void img_progress_end(struct img_progress *p)
+{
+	if (p->on && p->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->drawn = 0;
 }
