@@ -95,6 +95,15 @@ static void task_row(struct ck *c, struct ck_task *t, const struct img_legacy_ta
 		return; /* damaged: reported */
 	if (row->of == IMG_LEGACY_OF_MM)
 		ck_task_vmas(c, t, img, ck_name(c, "%s", name));
+	if (row->bug) {
+		char bug[512];
+		struct img_finding *fi;
+
+		snprintf(bug, sizeof(bug), row->bug, id);
+		fi = ck_add(c, IMG_SEV_WARNING, "images", "legacy-bug", ck_name(c, "%s", name), IMG_NO_ENTRY, "%s", bug);
+		fi->todo = CK_F(c, "restore with the CRIU version the set is for (before %s), or convert it up: "
+				   "cr-convert upgrade --to %s", row->since, row->since);
+	}
 	if (img->n < row->need) {
 		struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "legacy-short", ck_name(c, "%s", name),
 						IMG_NO_ENTRY, "%zu entries, and CRIU reads %u (CRIU: Unexpected EOF)", img->n,

@@ -80,6 +80,8 @@ static int task_member(struct img_legacy_task *t, const struct img_tab_line *l, 
 		return yes_no(v, &t->deprecated, err);
 	} else if (!strcmp(k, "what")) {
 		t->what = keep(l->rest[1]);
+	} else if (!strcmp(k, "bug")) {
+		t->bug = keep(l->rest[1]);
 	} else {
 		return img_err_set(err, EINVAL, "unknown member '%s'", k);
 	}

@@ -31,6 +31,7 @@ struct img_legacy_task {
 	int missing_fails;      /* a missing image fails the restore (else it reads as empty) */
 	int deprecated;         /* read only with --deprecated */
 	const char *what;       /* "the signal handlers of task %u" */
+	const char *bug;        /* a fault of today's CRIU in reading it, or NULL */
 };
 
 /* Entries that moved into their files' entries (epoll targets, inotify watches, fanotify marks). */

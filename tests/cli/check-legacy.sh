@@ -4,7 +4,8 @@
 # in_parent, img_version 1 sets without head magics.
 #
 # - The generator's CRIU 2.x (legacy/) and CRIU 1.0 (v1/) sets pass with only
-#   the --deprecated warning, which names the images CRIU reads that way.
+#   the --deprecated warning, which names the images CRIU reads that way, and
+#   (v1) the warning that CRIU since 1.2 miscounts the VMAs of vmas-PID.img.
 # - Damage made by editing copies is found where CRIU would stop: a missing
 #   sigacts, creds or vmas image, an itimers image short of its 3 entries, a
 #   mark for a file that is not there, a per-type file image gone.
@@ -40,26 +41,29 @@ check "legacy: the warning names the mark images and the option" \
 	grep -q 'eventpoll-tfd.img, inotify-wd.img, fanotify-mark.img only with --deprecated' "$T/o.txt"
 checkj "$V"
 check "v1: exit 0" [ "$(cat "$T/rc")" = 0 ]
-check "v1: only the --deprecated warning: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "warning:legacy-deprecated:rlimit-1.img" ]
+check "v1: only the warnings of --deprecated and of CRIU's miscount of vmas-1.img: $(codes "$T/o.json")" \
+	[ "$(codes "$T/o.json")" = "warning:legacy-bug:vmas-1.img warning:legacy-deprecated:rlimit-1.img" ]
 "$INSPECT" check --only images "$V" > "$T/o.txt"
 check "v1: rlimits and timers need --deprecated" grep -q 'rlimit-1.img, itimers-1.img, posix-timers-1.img only with --deprecated' "$T/o.txt"
+# a real restore with CRIU 4.2 of tiny converted to 1.1 fails so (criu/mem.c counts the EOF read as a VMA)
+check "v1: CRIU's miscount of the VMAs of vmas-1.img is told" grep -q 'count one VMA more than vmas-1.img holds' "$T/o.txt"
 
 # 2. damage where CRIU stops
 copy "$V"; rm "$T/c/sigacts-1.img"; checkj "$T/c"
-check "v1 without sigacts-1.img: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:image-missing:sigacts-1.img warning:legacy-deprecated:rlimit-1.img" ]
+check "v1 without sigacts-1.img: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:image-missing:sigacts-1.img warning:legacy-bug:vmas-1.img warning:legacy-deprecated:rlimit-1.img" ]
 copy "$V"; rm "$T/c/creds-1.img"; checkj "$T/c"
-check "v1 without creds-1.img: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:image-missing:creds-1.img warning:legacy-deprecated:rlimit-1.img" ]
+check "v1 without creds-1.img: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:image-missing:creds-1.img warning:legacy-bug:vmas-1.img warning:legacy-deprecated:rlimit-1.img" ]
 copy "$V"; rm "$T/c/vmas-1.img"; checkj "$T/c"
 check "v1 without vmas-1.img: one error, no pages judged by absent VMAs: $(codes "$T/o.json")" \
 	[ "$(codes "$T/o.json")" = "error:image-missing:vmas-1.img warning:legacy-deprecated:rlimit-1.img" ]
 copy "$V"; edit "$T/c/itimers-1.img" 'del e[2]'; checkj "$T/c"
-check "v1 with 2 itimers: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:legacy-short:itimers-1.img warning:legacy-deprecated:rlimit-1.img" ]
+check "v1 with 2 itimers: $(codes "$T/o.json")" [ "$(codes "$T/o.json")" = "error:legacy-short:itimers-1.img warning:legacy-bug:vmas-1.img warning:legacy-deprecated:rlimit-1.img" ]
 copy "$V"; edit "$T/c/vmas-1.img" 'e[1]["start"], e[1]["end"] = e[0]["start"], e[0]["end"]'; checkj "$T/c"
 check "v1 with VMAs out of order in vmas-1.img: $(codes "$T/o.json")" \
 	python3 -c 'import sys; c = sys.argv[1].split(); sys.exit(not ("error:vma-order:vmas-1.img" in c))' "$(codes "$T/o.json")"
 copy "$V"; edit "$T/c/core-1.img" 'e[0]["tc"]["rlimits"] = {"rlimits": [{"cur": 1, "max": 2}]}'; checkj "$T/c"
 check "v1 with rlimits in the core too: rlimit-1.img is not read: $(codes "$T/o.json")" \
-	[ "$(codes "$T/o.json")" = "warning:legacy-deprecated:itimers-1.img warning:legacy-unused:rlimit-1.img" ]
+	[ "$(codes "$T/o.json")" = "warning:legacy-bug:vmas-1.img warning:legacy-deprecated:itimers-1.img warning:legacy-unused:rlimit-1.img" ]
 copy "$L"; edit "$T/c/eventpoll-tfd.img" 'e[0]["id"] = 4242'; checkj "$T/c"
 check "legacy with an epoll target of no epoll file: $(codes "$T/o.json")" \
 	[ "$(codes "$T/o.json")" = "error:ref-file:eventpoll-tfd.img warning:legacy-deprecated:eventpoll-tfd.img" ]
