@@ -142,17 +142,20 @@ void img_progress_init(struct img_progress *p, const struct img_cli *c, const ch
 	p->delay_ms = d && *d ? strtoull(d, NULL, 10) : 300;
 }
 
-static void human(char *buf, size_t n, uint64_t v)
+void img_fmt_size(char *buf, size_t len, uint64_t v)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double x = (double)v;
-	int u = 0;
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
 
-	while (x >= 1024 && u < 4) {
-		x /= 1024;
-		u++;
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
 	}
-	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", x, units[u]);
+	if (i)
+		snprintf(buf, len, "%.1f %s", d, u[i]);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
 }
 
 void img_progress_set(struct img_progress *p, uint64_t done, uint64_t total)
@@ -170,8 +173,8 @@ void img_progress_set(struct img_progress *p, uint64_t done, uint64_t total)
 	memset(bar, '#', fill);
 	memset(bar + fill, '-', 30 - fill);
 	bar[30] = 0;
-	human(d, sizeof(d), done);
-	human(all, sizeof(all), total);
+	img_fmt_size(d, sizeof(d), done);
+	img_fmt_size(all, sizeof(all), total);
 	fprintf(stderr, "\r%s [%s] %3u%% %s of %s\033[K", p->what, bar, pct, d, all);
 	fflush(stderr);
 	p->drawn = 1;
