@@ -2,7 +2,8 @@
  * upgrade, downgrade, apply: run transform tables over an image set and
  * write the result as a new folder.  The input is only read; the output is
  * written beside its final name and renamed into place when it is complete
- * and its images read back without error.
+ * and `check` of it (its images, and with --for the target machine) finds no
+ * error.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,11 +12,11 @@
 #include <unistd.h>
 
 #include "cr-convert.h"
-#include "img/xform.h"
+#include "img/profile.h"
 
 enum {
 	OPT_TO = IMG_OPT_FIRST_OWN, OPT_FROM, OPT_POLICY, OPT_DRY_RUN, OPT_TABLES, OPT_TABLE, OPT_MAP_PATH,
-	OPT_MAP_IP, OPT_REFRESH, OPT_ROOT, OPT_SYNC,
+	OPT_MAP_IP, OPT_REFRESH, OPT_ROOT, OPT_SYNC, OPT_FOR,
 };
 
 #define MAX_MAPS 64
@@ -34,6 +35,10 @@ struct job {
 	size_t ntables;
 	int refresh;
 	const char *root;
+	const char *for_profile;        /* --for */
+	struct host host;
+	int have_host;
+	struct img_xf_report *rep;      /* for the validation's warnings under --policy hope */
 	/* what was found and planned */
 	struct img_xf_detect det;
 	int have_det;
@@ -94,6 +99,7 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 		{ "refresh-file-sizes", no_argument, NULL, OPT_REFRESH },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "sync", no_argument, NULL, OPT_SYNC },
+		{ "for", required_argument, NULL, OPT_FOR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int versions = strcmp(cmd->name, "apply") != 0, opt;
@@ -130,6 +136,11 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 			break;
 		case OPT_SYNC:
 			j->sync = 1;
+			break;
+		case OPT_FOR:
+			if (versions)
+				return img_cmd_usage(c, cmd, "--for is for apply (cr-convert --for PROFILE CKPT -o OUT)");
+			j->for_profile = optarg;
 			break;
 		case OPT_TABLE:
 		case OPT_MAP_PATH:
@@ -179,8 +190,8 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 		return img_cmd_usage(c, cmd, "say where to write with -o OUT (or look with --dry-run)");
 	if (versions && !j->to)
 		return img_cmd_usage(c, cmd, "--to VERSION is missing");
-	if (!versions && !j->ntables && !j->xo.npaths && !j->xo.nips && !j->refresh)
-		return img_cmd_usage(c, cmd, "nothing to apply: give --table, --map-path, --map-ip or --refresh-file-sizes");
+	if (!versions && !j->ntables && !j->xo.npaths && !j->xo.nips && !j->refresh && !j->for_profile)
+		return img_cmd_usage(c, cmd, "nothing to apply: give --for, --table, --map-path, --map-ip or --refresh-file-sizes");
 	if (j->root && !j->refresh)
 		return img_cmd_usage(c, cmd, "--root goes with --refresh-file-sizes");
 	j->xo.paths = j->paths;
@@ -190,36 +201,60 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
 }
 
 /*
- * The output is renamed into place only when this passes.  For now: every
- * image reads back (framing, magic, entries).  The next step puts
- * `cr-inspect check` here, so that a conversion never leaves a set that check
- * finds wrong.
+ * The output is renamed into place only when `check` of it finds no error:
+ * its images (every image reads; ids, files, pages and the layouts of older
+ * CRIU versions hold together) and, with --for, the target machine.  Under
+ * --policy hope the user asked to go on: the errors become warnings of the
+ * report instead.
  */
 static int validate_output(void *arg, const char *tmpdir, struct img_err *err)
 {
-	struct img_dir *d;
-	struct img_set *set;
+	struct job *j = arg;
+	struct img_check_opts o = { .what = IMG_CHECK_IMAGES };
+	struct img_findings f;
+	const struct img_finding *first = NULL;
+	size_t nerr = 0;
 	int r;
 
-	(void)arg;
-	r = img_dir_open_fs(tmpdir, &d, err);
-	if (r)
-		return r;
-	r = img_set_open(d, img_schema_default(), &set, err);
-	for (size_t i = 0; !r && set && i < img_set_count(set); i++) {
-		const char *m = img_set_member(set, i);
-		struct img_image *img;
-
-		if (!img_kind_by_file(img_schema_default(), m))
-			continue; /* dump.log and other files are copied, not read */
-		r = img_set_image(set, m, &img, err);
-		if (r)
-			img_err_prefix(err, "the result does not read back");
+	if (j->have_host) {
+		o.what |= IMG_CHECK_KERNEL | IMG_CHECK_CPU;
+		o.target = j->host.prof;
 	}
-	if (set)
-		img_set_free(set);
-	img_dir_close(d);
+	struct img_err ce = { 0 };
+
+	img_findings_init(&f);
+	r = img_check_path(tmpdir, &o, &f, &ce);
+	if (r)
+		*err = ce;
+	for (size_t i = 0; !r && i < f.n; i++) {
+		const struct img_finding *fi = &f.v[i];
+
+		if (fi->sev != IMG_SEV_ERROR)
+			continue;
+		if (!nerr++)
+			first = fi;
+		if (j->xo.policy == IMG_XF_HOPE && j->rep)
+			img_xf_report_warn(j->rep, "the result does not pass check: %s%s%s [%s]; written as --policy hope asks",
+					   fi->image ? fi->image : "", fi->image ? ": " : "", fi->msg, fi->code);
+	}
+	if (!r && nerr && j->xo.policy != IMG_XF_HOPE) {
+		char more[48] = "";
+
+		if (nerr > 1)
+			snprintf(more, sizeof(more), " (%zu errors, the first)", nerr);
+		r = img_err_set(err, EINVAL, "the result does not pass check%s: %s%s%s [%s]%s%s", more,
+				first->image ? first->image : "", first->image ? ": " : "", first->msg, first->code,
+				first->todo ? "; to do: " : "", first->todo ? first->todo : "");
+		img_err_subject(err, j->out);
+	}
+	img_findings_free(&f);
 	return r;
+}
+
+static void on_progress(void *arg, const char *member, uint64_t done, uint64_t total)
+{
+	(void)member;
+	img_progress_set(arg, done, total);
 }
 
 static void print_text(struct img_cli *c, struct job *j, struct img_set *set, const struct img_xf_report *rep,
@@ -244,6 +279,8 @@ static void print_text(struct img_cli *c, struct job *j, struct img_set *set, co
 			img_out_printf(&o, "%s %s", i ? "," : ":", img_xf_table_name(j->steps[i].table));
 		img_out_printf(&o, " (policy %s)\n", policy_name(j->xo.policy));
 	}
+	if (j->have_host)
+		host_plan_text(&j->host, rep, j->xo.policy, &o);
 	img_xf_report_text(rep, &o);
 	for (size_t i = 0; i < img_set_count(set); i++)
 		switch (img_set_state(set, i)) {
@@ -304,6 +341,8 @@ static void print_json(struct img_cli *c, struct job *j, struct img_set *set, co
 		}
 		img_jw_arr_end(&w);
 	}
+	if (j->have_host)
+		host_plan_json(&j->host, rep, &w);
 	img_xf_report_json(rep, &w);
 	img_jw_key(&w, "images");
 	img_jw_obj_begin(&w);
@@ -370,6 +409,7 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	struct img_set *set = NULL;
 	struct img_dir *d = NULL;
 	struct img_err e = { 0 };
+	struct img_xf_mem_ops mem = { 0 };
 	struct job j;
 	size_t nt = 0;
 	int r, written = 0;
@@ -379,6 +419,7 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		return r < 0 ? 0 : r;
 	catch_signals();
 	img_xf_report_init(&rep);
+	j.rep = &rep;
 	if (img_dir_open(j.in, &d, &e) || img_set_open(d, img_schema_default(), &set, &e)) {
 		r = img_cli_fail(c, "read", &e);
 		goto out;
@@ -388,6 +429,19 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 
 	for (size_t i = 0; i < nleft; i++)
 		img_cli_warn(c, "%s/%s is not a file: it is left out of the output", j.in, left[i]);
+	/* rules that patch task memory find it through the model of the input */
+	if (img_xf_mem_open(set, &mem, &e)) {
+		r = img_cli_fail(c, "read", &e);
+		goto out;
+	}
+	j.xo.mem = &mem;
+	if (j.for_profile) {
+		r = host_open(c, &j.host, j.for_profile, d, j.xo.policy);
+		j.have_host = 1;
+		if (r)
+			goto out;
+		host_opts(&j.host, &j.xo);
+	}
 	if (j.to) {
 		r = plan_versions(c, &j, set, &vs);
 		if (r)
@@ -411,6 +465,8 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 				else
 					nt++;
 			}
+		if (!r && j.have_host)
+			tables[nt++] = j.host.table; /* the host table goes last, and belongs to j.host */
 		for (size_t i = 0; i < nt && !r; i++) {
 			int way = img_xf_table_version(tables[i]) ? -1 : IMG_XF_RULES;
 
@@ -422,14 +478,21 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	}
 	if (r)
 		goto out;
+	if (j.have_host)
+		host_unhandled(&j.host, &rep);
 	if (rep.failed) {
 		r = img_cli_failf(c, "out of memory while reporting");
 		goto out;
 	}
 	if (!j.dry_run) {
-		struct img_set_write_opts wo = { validate_output, NULL, &stop, j.sync };
+		struct img_set_write_opts wo = { validate_output, &j, &stop, j.sync, on_progress, NULL };
+		struct img_progress pr;
 
-		if (img_set_write(set, j.out, &wo, &e)) {
+		img_progress_init(&pr, c, "writing");
+		wo.progress_arg = &pr;
+		r = img_set_write(set, j.out, &wo, &e);
+		img_progress_end(&pr);
+		if (r) {
 			r = img_cli_fail(c, "write", &e);
 			goto out;
 		}
@@ -443,7 +506,11 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 		img_cli_warn(c, "%s", rep.warn[i]);
 out:
 	for (size_t i = 0; i < nt; i++)
-		img_xf_table_free(tables[i]);
+		if (!j.have_host || tables[i] != j.host.table)
+			img_xf_table_free(tables[i]);
+	if (j.have_host)
+		host_close(&j.host);
+	img_xf_mem_close(&mem);
 	img_xf_versions_free(vs);
 	img_xf_report_free(&rep);
 	img_set_free(set);

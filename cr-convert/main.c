@@ -48,9 +48,11 @@ static const struct img_cmd commands[] = {
 	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
 	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
 	{ "apply", cmd_convert,
-	  "apply CKPT -o OUT [--table FILE]... [--map-path OLD=NEW]... [--map-ip OLD=NEW]... [--refresh-file-sizes [--root DIR]] [--policy P] [--dry-run] [--sync]",
-	  "run transform tables over an image set: your own, or the built-in path, address and file-size ones",
+	  "apply CKPT -o OUT [--for PROFILE] [--table FILE]... [--map-path OLD=NEW]... [--map-ip OLD=NEW]... [--refresh-file-sizes [--root DIR]] [--policy P] [--dry-run] [--sync]",
+	  "run transform tables over an image set: for a target machine, your own, or the built-in path, address and file-size ones",
 	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
+	  "      --for PROFILE    adapt the set to the machine a profile describes (cr-inspect host-profile):\n"
+	  "                       for each mismatch check --target finds, the host table bails, emulates or hopes\n"
 	  "      --table FILE     a transform table (schemas/transforms/README.md); may be repeated\n"
 	  "      --map-path OLD=NEW  every path at or under OLD moves under NEW; may be repeated\n"
 	  "      --map-ip OLD=NEW    inet socket addresses (IPv4, IPv6, or prefixes a.b.0.0/16=c.d.0.0/16)\n"
@@ -67,13 +69,18 @@ int main(int argc, char **argv)
 	struct img_cli c = { .prog = "cr-convert" };
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		img_cmd_list(&c, commands, "Write checkpoint images: encode JSON, convert between versions, export cores.",
+		img_cmd_list(&c, commands, "Write checkpoint images: encode JSON, convert between versions, adapt sets to another machine\n(cr-convert --for PROFILE CKPT -o OUT is apply --for), pack archives.",
 			     argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("cr-convert %s\n", CR_TOOLS_VERSION);
 		return 0;
+	}
+	if (!strcmp(argv[1], "--for") || !strncmp(argv[1], "--for=", 6)) {
+		/* cr-convert --for PROFILE CKPT -o OUT: apply with the host table */
+		argv[0] = "apply";
+		return img_cmd_run(&c, commands, argc, argv);
 	}
 	return img_cmd_run(&c, commands, argc - 1, argv + 1);
 }

@@ -17,22 +17,6 @@ static const char *const config_keys[] = {
 	"createdTime", "checkpointedTime", "restoredTime",
 };
 
-static void human(char *buf, size_t len, uint64_t v)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	if (i)
-		snprintf(buf, len, "%.1f %s", d, u[i]);
-	else
-		snprintf(buf, len, "%llu B", (unsigned long long)v);
-}
-
 /* Every scalar field of a message as "name value", in schema order. */
 static void msg_fields(struct out *o, const struct img_msg *m, const char *indent)
 {
@@ -367,9 +351,9 @@ int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	out_begin(c, &o);
 	inv = img_ckpt_inventory(ck);
 	img_ckpt_sizes(ck, &sz);
-	human(h1, sizeof(h1), sz.total);
-	human(h2, sizeof(h2), sz.pages);
-	human(h3, sizeof(h3), sz.images);
+	img_fmt_size(h1, sizeof(h1), sz.total);
+	img_fmt_size(h2, sizeof(h2), sz.pages);
+	img_fmt_size(h3, sizeof(h3), sz.images);
 	if (o.json) {
 		img_jw_obj_begin(&o.w);
 		img_jw_kv_str(&o.w, "checkpoint", pos[0]);
@@ -388,7 +372,7 @@ int cmd_summary(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 			       sz.nfiles, h2, h3);
 	}
 	if (!img_dir_get_extra(img_ckpt_dir(ck), "rootfs-diff.tar", &rootfs, NULL)) {
-		human(h1, sizeof(h1), rootfs->size);
+		img_fmt_size(h1, sizeof(h1), rootfs->size);
 		if (o.json)
 			img_jw_kv_u64(&o.w, "rootfs_diff", rootfs->size);
 		else

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "img/cli.h"
@@ -133,4 +134,71 @@ int img_parse_size(const char *s, uint64_t *v)
 		return -EINVAL;
 	*v *= mult;
 	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void img_progress_init(struct img_progress *p, const struct img_cli *c, const char *what)
+{
+	const char *d = getenv("CR_PROGRESS_DELAY_MS");
+
+	memset(p, 0, sizeof(*p));
+	p->on = !c->quiet && isatty(STDERR_FILENO);
+	p->what = what;
+	p->start_ms = now_ms();
+	p->delay_ms = d && *d ? strtoull(d, NULL, 10) : 300;
+}
+
+void img_fmt_size(char *buf, size_t len, uint64_t v)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	if (i)
+		snprintf(buf, len, "%.1f %s", d, u[i]);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+}
+
+void img_progress_set(struct img_progress *p, uint64_t done, uint64_t total)
+{
+	uint64_t t = now_ms();
+	char d[32], all[32], bar[31];
+	unsigned pct, fill;
+
+	if (!p->on || t - p->start_ms < p->delay_ms || (p->drawn && t - p->last_ms < 100 && done < total))
+		return;
+	if (done > total)
+		total = done;
+	pct = total ? (unsigned)(done * 100 / total) : 100;
+	fill = pct * 30 / 100;
+	memset(bar, '#', fill);
+	memset(bar + fill, '-', 30 - fill);
+	bar[30] = 0;
+	img_fmt_size(d, sizeof(d), done);
+	img_fmt_size(all, sizeof(all), total);
+	fprintf(stderr, "\r%s [%s] %3u%% %s of %s\033[K", p->what, bar, pct, d, all);
+	fflush(stderr);
+	p->drawn = 1;
+	p->last_ms = t;
+}
+
+void img_progress_end(struct img_progress *p)
+{
+	if (p->on && p->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->drawn = 0;
 }

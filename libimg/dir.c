@@ -342,6 +342,53 @@ void img_dir_close(struct img_dir *d)
 	img_free(d);
 }
 
+static int borrowed_get(struct img_dir *d, const char *member, struct img_src **out, struct img_err *err)
+{
+	return img_dir_get(d->priv, member, out, err);
+}
+
+static int borrowed_each(struct img_dir *d, int (*fn)(void *arg, const char *member, uint64_t size), void *arg)
+{
+	return img_dir_each(d->priv, fn, arg);
+}
+
+static int borrowed_parent(struct img_dir *d, struct img_dir **out, struct img_err *err)
+{
+	return img_dir_parent(d->priv, out, err);
+}
+
+static int borrowed_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err)
+{
+	return img_dir_get_extra(d->priv, path, out, err);
+}
+
+static void borrowed_close(struct img_dir *d)
+{
+	(void)d; /* the folder belongs to the handle it was borrowed from */
+}
+
+static const struct img_dir_ops borrowed_ops = {
+	"borrowed", borrowed_get, borrowed_each, borrowed_parent, borrowed_extra, borrowed_close,
+};
+
+int img_dir_borrow(struct img_dir *d, struct img_dir **out, struct img_err *err)
+{
+	struct img_dir *b = img_calloc(1, sizeof(*b));
+
+	*out = NULL;
+	if (b && d->path)
+		b->path = img_strdup(d->path);
+	if (!b || (d->path && !b->path)) {
+		img_free(b);
+		return img_err_set(err, ENOMEM, "out of memory");
+	}
+	b->ops = &borrowed_ops;
+	b->depth = d->depth;
+	b->priv = d;
+	*out = b;
+	return 0;
+}
+
 int img_src_open_spec(const char *spec, struct img_src **out, struct img_err *err)
 {
 	struct stat st;

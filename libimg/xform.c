@@ -85,6 +85,9 @@ static struct img_xf_rulestat *rule_stat(struct xf_ctx *c, const struct xf_rule 
 	s->lossless = ru->lossless;
 	s->reversible = ru->reversible;
 	s->applied = 0;
+	s->mismatch = ru->mismatch_text ? xf_rstr(r, ru->mismatch_text) : NULL;
+	s->skipped = 0;
+	s->emulated = s->hoped = 0;
 	return s;
 }
 
@@ -281,6 +284,33 @@ struct img_msg *xf_leader_core(struct xf_ctx *c, int *is_leader)
 	return img->e[0].msg;
 }
 
+struct img_msg *xf_image_first(struct xf_ctx *c, const struct img_kind *k)
+{
+	struct img_image *img = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (xf_set_names(c->set, k, &names, &n))
+		return NULL;
+	for (size_t i = 0; i < n && !img; i++)
+		if (!img_set_has(c->set, names[i]) || img_set_image(c->set, names[i], &img, c->err) || !img->n)
+			img = NULL;
+	xf_names_free(names, n);
+	return img ? img->e[0].msg : NULL;
+}
+
+/* Two values of the same field (by their descriptors), however they are held. */
+static int same_value(const struct img_fielddesc *fd, const struct img_fval *f1, const struct img_fval *f2)
+{
+	if (!f1 || !f2)
+		return !f1 && !f2;
+	if (fd->type == IMG_T_MESSAGE)
+		return xf_same_msg(f1->v.m, f2->v.m);
+	if (f1->wt == IMG_WT_LEN || f2->wt == IMG_WT_LEN)
+		return f1->wt == f2->wt && f1->v.b.len == f2->v.b.len && !memcmp(f1->v.b.p, f2->v.b.p, f1->v.b.len);
+	return f1->v.u == f2->v.u;
+}
+
 /* Conditions */
 
 static int val_cmp(const struct img_fielddesc *fd, const struct img_fval *f, const struct xf_val *v, int op)
@@ -413,17 +443,17 @@ static int cond_one(struct xf_ctx *c, const struct xf_cond *w, const struct img_
 			return 0;
 		}
 		struct img_msg *h1 = xf_holder(NULL, (struct img_msg *)m, &w->path, 0), *h2 = xf_holder(NULL, lc, &w->path, 0);
-		const struct img_fval *f1 = h1 ? img_msg_get_num(h1, fd->num) : NULL;
-		const struct img_fval *f2 = h2 ? img_msg_get_num(h2, fd->num) : NULL;
 
-		if (!f1 || !f2)
-			*res = !f1 && !f2;
-		else if (fd->type == IMG_T_MESSAGE)
-			*res = xf_same_msg(f1->v.m, f2->v.m);
-		else if (f1->wt == IMG_WT_LEN)
-			*res = f1->v.b.len == f2->v.b.len && !memcmp(f1->v.b.p, f2->v.b.p, f1->v.b.len);
-		else
-			*res = f1->v.u == f2->v.u;
+		*res = same_value(fd, h1 ? img_msg_get_num(h1, fd->num) : NULL, h2 ? img_msg_get_num(h2, fd->num) : NULL);
+		return 0;
+	}
+	case XC_SAME_IN_IMAGE: {
+		struct img_msg *o = xf_image_first(c, w->kind_img);
+		const struct img_fielddesc *fd = w->path.fd[w->path.n - 1], *od = w->other.fd[w->other.n - 1];
+		struct img_msg *h1 = xf_holder(NULL, (struct img_msg *)m, &w->path, 0);
+		struct img_msg *h2 = o ? xf_holder(NULL, o, &w->other, 0) : NULL;
+
+		*res = o && same_value(fd, h1 ? img_msg_get_num(h1, fd->num) : NULL, h2 ? img_msg_get_num(h2, od->num) : NULL);
 		return 0;
 	}
 	case XC_NOT:
@@ -515,14 +545,33 @@ static int run_action(struct xf_ctx *c, const struct xf_action *a)
 	switch (a->kind) {
 	case XA_SET:
 		return xf_act_set(c, a, m);
-	case XA_COPY:
-		return xf_copy_value(c, m, &a->path, &a->to);
+	case XA_COPY: {
+		const struct img_msg *src = a->kind_to ? xf_image_first(c, a->kind_to) : m;
+
+		if (!src)
+			return xf_efail(c, "the set has no %s image to take %s from", a->kind_to->name, a->path.text);
+		return xf_copy_value(c, src, m, &a->path, &a->to);
+	}
+	case XA_CLEAR_BITS: {
+		struct img_msg *h = xf_holder(NULL, m, &a->path, 0);
+		const struct img_fielddesc *fd = a->path.fd[a->path.n - 1];
+		uint64_t v;
+		char *before, *after;
+
+		if (!h || !xf_get_u64(m, &a->path, &v) || !(v & a->mask))
+			return 0;
+		before = xf_render(c, h, fd);
+		if (img_msg_set_u64(xf_arena_of(c), h, fd->name, v & ~a->mask))
+			return img_err_set(c->err, ENOMEM, "out of memory");
+		after = xf_render(c, h, fd);
+		return xf_record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, a->path.text, before, after, NULL, -1);
+	}
 	case XA_RENAME: {
 		struct drop_arg d = { a->path.text, 0 };
 
 		if (!xf_holder(NULL, m, &a->path, 0) || !img_msg_get_num(xf_holder(NULL, m, &a->path, 0), a->path.fd[a->path.n - 1]->num))
 			return 0;
-		if (xf_copy_value(c, m, &a->path, &a->to))
+		if (xf_copy_value(c, m, m, &a->path, &a->to))
 			return -EINVAL;
 		return xf_walk(c, m, &a->path, 0, xf_drop_leaf, &d);
 	}
@@ -630,15 +679,23 @@ static int rule_entries(struct xf_ctx *c, const struct xf_rule *r)
 		if (r->bail) {
 			int pol = c->o->policy;
 
+			if (pol == IMG_XF_BAIL && r->has[XR_EMULATE])
+				return xf_efail(c, "%s (--policy bail; --policy emulate takes the table's exact emulation)",
+						r->bail);
 			if (pol == IMG_XF_BAIL || (pol == IMG_XF_EMULATE && !r->has[XR_EMULATE]))
-				return xf_efail(c, "%s; --policy hope %s", r->bail,
-					     r->has[XR_HOPE] ? "takes the table's fallback" : "keeps it as it is");
+				return xf_efail(c, "%s; no exact emulation: --policy hope %s", r->bail,
+						r->has[XR_HOPE] ? "takes the table's fallback" : "keeps it as it is");
 			which = pol == IMG_XF_EMULATE ? XR_EMULATE : r->has[XR_HOPE] ? XR_HOPE
 				: r->has[XR_EMULATE] ? XR_EMULATE : -1;
+			if (c->stat && which == XR_EMULATE)
+				c->stat->emulated++;
+			else if (c->stat)
+				c->stat->hoped++;
 			if (which == -1 || which == XR_HOPE) {
 				if (c->rep)
-					img_xf_report_warn(c->rep, "%s entry %zu: %s (rule %s of %s); kept as it is",
-							   c->member, c->idx, r->bail, r->name, c->t->name);
+					img_xf_report_warn(c->rep, "%s entry %zu: %s (rule %s of %s); %s",
+							   c->member, c->idx, r->bail, r->name, c->t->name,
+							   which == -1 ? "kept as it is" : "the table's fallback taken (--policy hope)");
 				if (which == -1) {
 					if (xf_record(c, IMG_XF_OP_KEEP, c->member, (int64_t)c->idx, NULL, NULL, NULL, NULL, -1))
 						return -EINVAL;
@@ -671,6 +728,19 @@ static int run_rule(struct xf_ctx *c, const struct xf_rule *r)
 
 	c->rule = r;
 	c->stat = rule_stat(c, r);
+	if (r->nmismatch) {
+		int found = 0;
+
+		for (size_t i = 0; i < r->nmismatch && !found; i++)
+			for (size_t k = 0; k < c->o->nmismatches && !found; k++)
+				found = !strcmp(r->mismatch[i], c->o->mismatches[k]);
+		if (!found) {
+			if (c->stat)
+				c->stat->skipped = 1;
+			c->rule = NULL;
+			return 0;
+		}
+	}
 	for (size_t k = 0; k < (r->any_kind ? 1 : r->nkinds) && !ret; k++) {
 		if (xf_set_names(c->set, r->any_kind ? NULL : r->kinds[k], &names, &n))
 			return img_err_set(c->err, ENOMEM, "out of memory");
@@ -704,6 +774,8 @@ static int run_rule(struct xf_ctx *c, const struct xf_rule *r)
 		xf_names_free(names, n);
 		names = NULL;
 	}
+	if (!ret && r->note && c->rep && c->stat && c->stat->applied)
+		img_xf_report_warn(c->rep, "%s (rule %s of %s)", r->note, r->name, c->t->name);
 	c->rule = NULL;
 	return ret;
 }

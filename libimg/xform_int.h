@@ -21,7 +21,7 @@ struct xf_val {
 	size_t n;
 };
 
-enum xf_cond_kind { XC_HAS = 1, XC_MISSING, XC_CMP, XC_THREAD, XC_SAME_IN_LEADER, XC_NOT, XC_ANY };
+enum xf_cond_kind { XC_HAS = 1, XC_MISSING, XC_CMP, XC_THREAD, XC_SAME_IN_LEADER, XC_SAME_IN_IMAGE, XC_NOT, XC_ANY };
 enum xf_cmp { XO_EQ = 1, XO_NE, XO_GT, XO_GE, XO_LT, XO_LE, XO_ALL, XO_ANY, XO_NONE, XO_PREFIX, XO_IN };
 
 struct xf_cond {
@@ -34,12 +34,14 @@ struct xf_cond {
 	int leader;             /* XC_THREAD: 1 leader, 0 other thread */
 	struct xf_cond *sub;    /* XC_NOT (one), XC_ANY (nsub) */
 	size_t nsub;
+	const struct img_kind *kind_img; /* XC_SAME_IN_IMAGE: the single-entry image, and its field */
+	struct xf_path other;
 };
 
 enum xf_act_kind {
 	XA_SET = 1, XA_COPY, XA_RENAME, XA_DROP, XA_DROP_ENTRY, XA_ADD_ENTRY, XA_SPLIT, XA_MERGE,
 	XA_MOVE_OUT, XA_MOVE_IN, XA_WRAP_INTO, XA_MAP_PATH, XA_MAP_IP, XA_REFRESH_FILE,
-	XA_COPY_FROM_LEADER, XA_LAZY_FLAGS, XA_PATCH_MEMORY,
+	XA_COPY_FROM_LEADER, XA_LAZY_FLAGS, XA_PATCH_MEMORY, XA_CLEAR_BITS,
 };
 
 /* "set": {"field": VALUE or "$field of the entry the action works on"} of move and wrap actions. */
@@ -54,7 +56,7 @@ struct xf_action {
 	struct xf_path path;           /* the field acted on */
 	struct xf_path to;             /* copy, rename; move-in/wrap-into: unused */
 	const struct img_jv *value;    /* set, add-entry */
-	const struct img_kind *kind_to; /* move-out, move-in (source), wrap-into, add-entry */
+	const struct img_kind *kind_to; /* move-out, move-in (source), wrap-into, add-entry; set from: the image */
 	struct xf_path fields[4];      /* move-out/move-in: several fields in order */
 	size_t nfields;
 	struct xf_kv *set;             /* move, wrap: values given to the moved message */
@@ -75,6 +77,7 @@ struct xf_action {
 	uint64_t lazy_bits, present_bits;
 	uint64_t offset;               /* patch-memory */
 	struct xf_val bytes;
+	uint64_t mask;                 /* clear-bits */
 };
 
 enum xf_image_act { XI_DROP_IF_EMPTY = 1, XI_DROP, XI_HEAD };
@@ -101,6 +104,10 @@ struct xf_rule {
 	const char *bail;
 	struct xf_iact *iact;
 	size_t niact;
+	const char **mismatch;         /* runs only for these host mismatches (img_xf_opts.mismatches) */
+	size_t nmismatch;
+	const char *mismatch_text;     /* the same, joined for the report */
+	const char *note;              /* a warning in the report when the rule changed something */
 };
 
 /* A feature of a set: some image of the kinds (with an entry that matches, when one is given). */
@@ -241,6 +248,8 @@ int xf_load_tasks(struct xf_ctx *c);
 uint32_t xf_task_of(struct xf_ctx *c, uint32_t tid);
 int xf_member_id(const struct img_set *set, const char *member, uint64_t *id);
 struct img_msg *xf_leader_core(struct xf_ctx *c, int *is_leader);
+/* The first entry of the image of a kind (inventory.img...), or NULL when the set has none. */
+struct img_msg *xf_image_first(struct xf_ctx *c, const struct img_kind *k);
 int xf_same_msg(const struct img_msg *a, const struct img_msg *b);
 int xf_target_name(struct xf_ctx *c, const struct img_kind *k, char *buf, size_t len);
 int xf_get_or_add(struct xf_ctx *c, const char *name, const struct img_kind *k, struct img_image **img);
@@ -250,7 +259,9 @@ int xf_insert_entry(struct img_image *img, size_t pos, const struct img_msgdesc 
 /* Fields, entries and images (xform_move.c) */
 int xf_set_value(struct xf_ctx *c, struct img_arena *a, struct img_msg *m, const struct xf_path *p,
 		 const struct img_jv *v, const char *where);
-int xf_copy_value(struct xf_ctx *c, struct img_msg *m, const struct xf_path *from, const struct xf_path *to);
+/* F (to, in m) takes G (from, in src: m itself, or the entry of another image). */
+int xf_copy_value(struct xf_ctx *c, const struct img_msg *src, struct img_msg *m, const struct xf_path *from,
+		  const struct xf_path *to);
 struct drop_arg {
 	const char *text;
 	int n;

@@ -35,10 +35,11 @@ int xf_set_value(struct xf_ctx *c, struct img_arena *a, struct img_msg *m, const
 }
 
 /* Copy the value at from into to (same entry); an absent value leaves to as it is. */
-int xf_copy_value(struct xf_ctx *c, struct img_msg *m, const struct xf_path *from, const struct xf_path *to)
+int xf_copy_value(struct xf_ctx *c, const struct img_msg *src, struct img_msg *m, const struct xf_path *from,
+		  const struct xf_path *to)
 {
 	const struct img_fielddesc *fs = from->fd[from->n - 1], *ft = to->fd[to->n - 1];
-	struct img_msg *hs = xf_holder(NULL, m, from, 0), *ht;
+	struct img_msg *hs = xf_holder(NULL, (struct img_msg *)src, from, 0), *ht;
 	const struct img_fval *f = hs ? img_msg_get_num(hs, fs->num) : NULL;
 	struct img_arena *a = xf_arena_of(c);
 	char *before, *after;

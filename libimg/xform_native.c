@@ -232,11 +232,18 @@ int xf_act_refresh(struct xf_ctx *c, const struct xf_action *a, struct img_msg *
 		return 0;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
+	const struct img_fielddesc *sfd = img_msgdesc_field_by_name(r->desc, "size");
+	const struct img_fielddesc *mfd = img_msgdesc_field_by_name(r->desc, "mode");
+	char *b, *af;
+
 	if (img_msg_has(r, "size") && img_msg_u64(r, "size", 0) != (uint64_t)st.st_size) {
-		snprintf(before, sizeof(before), "%llu", (unsigned long long)img_msg_u64(r, "size", 0));
-		snprintf(after, sizeof(after), "%llu", (unsigned long long)st.st_size);
+		/* as crit --pretty prints them */
+		b = xf_render(c, r, sfd);
 		if (img_msg_set_u64(xf_arena_of(c), r, "size", (uint64_t)st.st_size))
 			return img_err_set(c->err, ENOMEM, "out of memory");
+		af = xf_render(c, r, sfd);
+		snprintf(before, sizeof(before), "%s", b ? b : "null");
+		snprintf(after, sizeof(after), "%s", af ? af : "null");
 		snprintf(field, sizeof(field), "%s%ssize", a->path.text, a->path.n ? "." : "");
 		if (xf_record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, field, before, after, NULL, -1))
 			return -EINVAL;
@@ -245,10 +252,12 @@ int xf_act_refresh(struct xf_ctx *c, const struct xf_action *a, struct img_msg *
 					   "CRIU refuses a file whose contents changed", c->member, c->idx, (int)n, name);
 	}
 	if (img_msg_has(r, "mode") && img_msg_u64(r, "mode", 0) != (uint64_t)st.st_mode) {
-		snprintf(before, sizeof(before), "%llu", (unsigned long long)img_msg_u64(r, "mode", 0));
-		snprintf(after, sizeof(after), "%llu", (unsigned long long)st.st_mode);
+		b = xf_render(c, r, mfd);
 		if (img_msg_set_u64(xf_arena_of(c), r, "mode", (uint64_t)st.st_mode))
 			return img_err_set(c->err, ENOMEM, "out of memory");
+		af = xf_render(c, r, mfd);
+		snprintf(before, sizeof(before), "%s", b ? b : "null");
+		snprintf(after, sizeof(after), "%s", af ? af : "null");
 		snprintf(field, sizeof(field), "%s%smode", a->path.text, a->path.n ? "." : "");
 		if (xf_record(c, IMG_XF_OP_SET, c->member, (int64_t)c->idx, field, before, after, NULL, -1))
 			return -EINVAL;
@@ -479,15 +488,18 @@ int xf_act_patch(struct xf_ctx *c, const struct xf_action *a, struct img_msg *m)
 		return -EINVAL;
 	if (img_dir_get(img_set_dir(c->set), member, &src, c->err))
 		return -EINVAL;
-	if (off > src->size || src->size - off < a->bytes.n) {
+	uint8_t old[8];
+
+	if (off > src->size || src->size - off < a->bytes.n || a->bytes.n > sizeof(old) ||
+	    img_src_pread(src, old, a->bytes.n, off, c->err)) {
 		img_src_unref(src);
 		return xf_efail(c, "%s has no bytes at 0x%llx", member, (unsigned long long)off);
 	}
+	img_src_unref(src);
 	size_t o = 0;
 
 	for (size_t i = 0; i < a->bytes.n; i++)
-		o += (size_t)snprintf(before + o, sizeof(before) - o, "%02x", src->data[off + i]);
-	img_src_unref(src);
+		o += (size_t)snprintf(before + o, sizeof(before) - o, "%02x", old[i]);
 	o = 0;
 	for (size_t i = 0; i < a->bytes.n; i++)
 		o += (size_t)snprintf(after + o, sizeof(after) - o, "%02x", a->bytes.p[i]);

@@ -147,8 +147,29 @@ void img_xf_report_text(const struct img_xf_report *r, struct img_out *o)
 		for (k = i; k < r->nrules; k++)
 			if (same(r->rules[k].table, s->table) && same(r->rules[k].rule, s->rule))
 				applied += r->rules[k].applied;
-		img_out_printf(o, "%s: %s (%s, %s): %zu applied\n", s->table, s->rule, s->lossless ? "lossless" : "lossy",
+		if (s->mismatch && s->skipped) {
+			/* the rules of a table for mismatches that are not there: one line */
+			size_t n = 0;
+
+			for (k = 0; k < i; k++)
+				if (r->rules[k].mismatch && r->rules[k].skipped && same(r->rules[k].table, s->table))
+					break;
+			if (k < i)
+				continue;
+			img_out_printf(o, "%s: not run, for mismatches the target does not have:", s->table);
+			for (k = i; k < r->nrules; k++)
+				if (r->rules[k].mismatch && r->rules[k].skipped && same(r->rules[k].table, s->table))
+					img_out_printf(o, "%s %s", n++ ? "," : "", r->rules[k].rule);
+			img_out_putc(o, '\n');
+			continue;
+		}
+		img_out_printf(o, "%s: %s (%s, %s): %zu applied", s->table, s->rule, s->lossless ? "lossless" : "lossy",
 			       s->reversible ? "reversible" : "one-way", applied);
+		if (s->mismatch)
+			img_out_printf(o, " for %s", s->mismatch);
+		if (s->emulated || s->hoped)
+			img_out_printf(o, " (%zu emulated, %zu left to hope)", s->emulated, s->hoped);
+		img_out_putc(o, '\n');
 		for (size_t c = 0; c < r->n; c++)
 			if (same(r->c[c].table, s->table) && same(r->c[c].rule, s->rule))
 				text_change(o, &r->c[c]);
@@ -179,6 +200,12 @@ void img_xf_report_json(const struct img_xf_report *r, struct img_jw *w)
 		img_jw_kv_bool(w, "lossless", s->lossless);
 		img_jw_kv_bool(w, "reversible", s->reversible);
 		img_jw_kv_u64(w, "applied", s->applied);
+		if (s->mismatch) {
+			img_jw_kv_str(w, "mismatch", s->mismatch);
+			img_jw_kv_bool(w, "run", !s->skipped);
+			img_jw_kv_u64(w, "emulated", s->emulated);
+			img_jw_kv_u64(w, "hoped", s->hoped);
+		}
 		if (s->doc)
 			img_jw_kv_str(w, "doc", s->doc);
 		img_jw_obj_end(w);

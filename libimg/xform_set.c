@@ -32,7 +32,21 @@ struct member {
 	struct img_image *img;  /* decoded, kept until the set is freed */
 	struct patch *patches;
 	size_t npatches;
+	uint64_t size;          /* in the input folder */
 };
+
+/* Bytes written so far, for the caller's progress display. */
+struct wprog {
+	const struct img_set_write_opts *o;
+	uint64_t done, total;
+};
+
+static void progress(struct wprog *w, const char *name, uint64_t more)
+{
+	w->done += more;
+	if (w->o && w->o->progress)
+		w->o->progress(w->o->progress_arg, name, w->done, w->total);
+}
 
 struct img_set {
 	const struct img_schema *s;
@@ -98,11 +112,11 @@ static int collect(void *arg, const char *name, uint64_t size)
 	struct img_set *set = arg;
 	struct member *m;
 
-	(void)size;
 	m = insert(set, name);
 	if (!m)
 		return -ENOMEM;
 	m->orig = 1;
+	m->size = size;
 	return 0;
 }
 
@@ -397,7 +411,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 /* Copy a member as it is: in the kernel when both ends are files, else from its mapping. */
 static int copy_member(struct img_set *set, const char *name, int dfd, volatile sig_atomic_t *cancel,
-		       struct img_err *err)
+		       struct wprog *wp, struct img_err *err)
 {
 	if (set->d->ops->name && !strcmp(set->d->ops->name, "directory")) {
 		char path[PATH_MAX];
@@ -450,6 +464,7 @@ static int copy_member(struct img_set *set, const char *name, int dfd, volatile 
 				return r;
 			}
 			left -= (uint64_t)c;
+			progress(wp, name, (uint64_t)c);
 		}
 		close(in);
 		return 0;
@@ -459,14 +474,30 @@ static int copy_member(struct img_set *set, const char *name, int dfd, volatile 
 
 	if (r)
 		return r;
-	for (size_t o = 0; o < src->size; o += COPY_CHUNK) {
-		size_t n = src->size - o > COPY_CHUNK ? COPY_CHUNK : src->size - o;
+	/* members of compressed archives are not mapped: read through the source */
+	uint8_t *buf = src->data ? NULL : img_malloc(COPY_CHUNK);
 
-		if ((cancel && *cancel) || write_all(dfd, src->data + o, n)) {
-			r = cancel && *cancel ? img_err_set(err, EINTR, "interrupted") : sys_fail(err, name, "write error");
+	if (!src->data && !buf) {
+		img_src_unref(src);
+		return img_err_set(err, ENOMEM, "out of memory");
+	}
+	for (uint64_t o = 0; o < src->size; o += COPY_CHUNK) {
+		size_t n = src->size - o > COPY_CHUNK ? COPY_CHUNK : (size_t)(src->size - o);
+		const uint8_t *p = src->data ? src->data + o : buf;
+
+		if (cancel && *cancel) {
+			r = img_err_set(err, EINTR, "interrupted");
 			break;
 		}
+		if (!src->data && (r = img_src_pread(src, buf, n, o, err)))
+			break;
+		if (write_all(dfd, p, n)) {
+			r = sys_fail(err, name, "write error");
+			break;
+		}
+		progress(wp, name, n);
 	}
+	img_free(buf);
 	img_src_unref(src);
 	return r;
 }
@@ -478,7 +509,7 @@ static int same_as_source(struct img_image *img, const struct img_buf *b)
 }
 
 static int write_member(struct img_set *set, struct member *m, int tdfd, volatile sig_atomic_t *cancel, int sync,
-			struct img_err *err)
+			struct wprog *wp, struct img_err *err)
 {
 	struct img_buf b;
 	mode_t mode = 0644;
@@ -509,9 +540,11 @@ static int write_member(struct img_set *set, struct member *m, int tdfd, volatil
 		return sys_fail(err, m->name, "cannot create");
 	}
 	if (copy && m->orig)
-		r = copy_member(set, m->name, fd, cancel, err);
+		r = copy_member(set, m->name, fd, cancel, wp, err);
 	else if (write_all(fd, b.data, b.len))
 		r = sys_fail(err, m->name, "write error");
+	else
+		progress(wp, m->name, m->size);
 	img_buf_free(&b);
 	for (size_t i = 0; !r && i < m->npatches; i++) {
 		struct patch *p = &m->patches[i];
@@ -669,6 +702,11 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 		r = sys_fail(err, tmppath, "cannot set the mode");
 		goto fail;
 	}
+	struct wprog wp = { o, 0, 0 };
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->m[i].state != IMG_SET_REMOVED)
+			wp.total += set->m[i].size;
 	for (size_t i = 0; i < set->n && !r; i++) {
 		if (cancel && *cancel) {
 			r = img_err_set(err, EINTR, "interrupted");
@@ -676,7 +714,7 @@ int img_set_write(struct img_set *set, const char *out, const struct img_set_wri
 		}
 		if (set->m[i].state == IMG_SET_REMOVED)
 			continue;
-		r = write_member(set, &set->m[i], tdfd, cancel, o && o->sync, err);
+		r = write_member(set, &set->m[i], tdfd, cancel, o && o->sync, &wp, err);
 	}
 	if (!r && set->parent_link && symlinkat(set->parent_link, tdfd, "parent") < 0)
 		r = sys_fail(err, "parent", "cannot make the link");

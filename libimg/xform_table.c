@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "img/check.h"
 #include "xform_int.h"
 
 struct tp {
@@ -220,6 +221,17 @@ static int parse_cond(struct tp *p, const struct img_msgdesc *d, const struct im
 		c->kind = XC_SAME_IN_LEADER;
 		return parse_path(p, d, x, &c->path);
 	}
+	if ((x = img_jv_get(v, "same-in-image"))) {
+		static const char *const keys[] = { "same-in-image", "image", "field", NULL };
+
+		c->kind = XC_SAME_IN_IMAGE;
+		if (known_keys(p, v, "same-in-image", keys) || parse_path(p, d, x, &c->path) ||
+		    parse_kind(p, img_jv_get(v, "image"), &c->kind_img))
+			return -EINVAL;
+		if (!c->path.n)
+			return tfail(p, x, "\"same-in-image\" needs a field");
+		return parse_path(p, c->kind_img->msg, img_jv_get(v, "field"), &c->other);
+	}
 	if ((x = img_jv_get(v, "not"))) {
 		c->kind = XC_NOT;
 		c->sub = zalloc(p, sizeof(*c->sub));
@@ -232,7 +244,7 @@ static int parse_cond(struct tp *p, const struct img_msgdesc *d, const struct im
 	}
 	x = img_jv_get(v, "field");
 	if (!x)
-		return tfail(p, v, "unknown condition: use has, missing, field, thread, same-in-leader, not or any-of");
+		return tfail(p, v, "unknown condition: use has, missing, field, thread, same-in-leader, same-in-image, not or any-of");
 	c->kind = XC_CMP;
 	if (parse_path(p, d, x, &c->path))
 		return -EINVAL;
@@ -374,7 +386,8 @@ static int need_msg(struct tp *p, const struct img_jv *v, const struct xf_path *
 static int parse_action(struct tp *p, const struct img_msgdesc *d, const struct img_jv *v, struct xf_action *a)
 {
 	const struct img_jv *x;
-	static const char *const set_keys[] = { "set", "value", "from", NULL };
+	static const char *const set_keys[] = { "set", "value", "from", "image", NULL };
+	static const char *const clear_keys[] = { "clear-bits", "mask", NULL };
 	static const char *const to_keys[] = { "copy", "rename", "to", NULL };
 	static const char *const split_keys[] = { "split", "merge", "max", "advance", "unit", "previous", NULL };
 	static const char *const out_keys[] = { "move-out", "to", "set", "order", NULL };
@@ -396,10 +409,20 @@ static int parse_action(struct tp *p, const struct img_msgdesc *d, const struct 
 		if (known_keys(p, v, "set", set_keys) || parse_path(p, d, x, &a->path))
 			return -EINVAL;
 		if (img_jv_get(v, "from")) {
+			const struct img_msgdesc *src = d;
+
 			a->kind = XA_COPY;
 			a->to = a->path;
-			return parse_path(p, d, img_jv_get(v, "from"), &a->path);
+			if (img_jv_get(v, "image")) {
+				/* the value of a field of another (single-entry) image: inventory.img's root_ids... */
+				if (parse_kind(p, img_jv_get(v, "image"), &a->kind_to))
+					return -EINVAL;
+				src = a->kind_to->msg;
+			}
+			return parse_path(p, src, img_jv_get(v, "from"), &a->path);
 		}
+		if (img_jv_get(v, "image"))
+			return tfail(p, v, "\"image\" goes with \"from\"");
 		a->value = img_jv_get(v, "value");
 		if (!a->value)
 			return tfail(p, v, "\"set\" needs \"value\" or \"from\"");
@@ -594,6 +617,23 @@ static int parse_action(struct tp *p, const struct img_msgdesc *d, const struct 
 		a->bytes.n = u32 ? 4 : 8;
 		return 0;
 	}
+	if (!strcmp(verb, "clear-bits")) {
+		const struct img_jv *mask = img_jv_get(v, "mask");
+		struct xf_val val;
+
+		a->kind = XA_CLEAR_BITS;
+		if (known_keys(p, v, verb, clear_keys) || parse_path(p, d, x, &a->path))
+			return -EINVAL;
+		if (!a->path.n || path_last(&a->path)->type == IMG_T_MESSAGE || path_last(&a->path)->type == IMG_T_STRING ||
+		    path_last(&a->path)->type == IMG_T_BYTES)
+			return tfail(p, x, "\"clear-bits\" takes a number field");
+		if (!mask)
+			return tfail(p, v, "\"clear-bits\" needs the \"mask\" of bits to clear");
+		if (parse_val(p, path_last(&a->path), mask, &val))
+			return -EINVAL;
+		a->mask = val.u;
+		return 0;
+	}
 	return tfail(p, v, "unknown action '%s'", verb);
 }
 
@@ -656,10 +696,49 @@ static int parse_bool(struct tp *p, const struct img_jv *o, const char *key, int
 	return 0;
 }
 
+/*
+ * "mismatch": "CODE:SUBJECT" or a list of them: the rule is for those
+ * findings of check --target (img_check_target_code says which codes there
+ * are and what their subjects are).
+ */
+static int parse_mismatch(struct tp *p, const struct img_jv *v, struct xf_rule *r)
+{
+	struct img_buf text;
+	size_t n;
+
+	if (!v)
+		return 0;
+	if (v->type != IMG_JV_STR && (v->type != IMG_JV_ARR || !v->a.n))
+		return tfail(p, v, "\"mismatch\" is \"CODE:SUBJECT\" (\"kernel-feature:rseq\") or a list of them");
+	n = v->type == IMG_JV_STR ? 1 : v->a.n;
+	r->mismatch = zalloc(p, n * sizeof(*r->mismatch));
+	if (!r->mismatch)
+		return -ENOMEM;
+	img_buf_init(&text);
+	for (size_t i = 0; i < n; i++) {
+		const struct img_jv *x = v->type == IMG_JV_STR ? v : v->a.v[i];
+		struct img_err e = { 0 };
+
+		if (x->type != IMG_JV_STR || img_check_mismatch_ok(x->s.s, &e)) {
+			img_buf_free(&text);
+			return tfail(p, x, "\"mismatch\": %s", x->type == IMG_JV_STR ? e.msg : "a string expected");
+		}
+		r->mismatch[i] = x->s.s;
+		if (i)
+			img_buf_add(&text, ", ", 2);
+		img_buf_add(&text, x->s.s, strlen(x->s.s));
+	}
+	r->nmismatch = n;
+	img_buf_addc(&text, 0);
+	r->mismatch_text = text.failed ? NULL : img_arena_strndup(&p->t->arena, (const char *)text.data, text.len);
+	img_buf_free(&text);
+	return r->mismatch_text ? 0 : -ENOMEM;
+}
+
 static int parse_rule(struct tp *p, const struct img_jv *v, struct xf_rule *r)
 {
 	static const char *const keys[] = { "name", "doc", "lossless", "reversible", "image", "entry", "when",
-					    "do", "emulate", "hope", "bail", "image-do", NULL };
+					    "do", "emulate", "hope", "bail", "image-do", "mismatch", "note", NULL };
 	static const char *const acts[XR__N] = { "do", "emulate", "hope" };
 
 	if (!v || v->type != IMG_JV_OBJ)
@@ -681,8 +760,11 @@ static int parse_rule(struct tp *p, const struct img_jv *v, struct xf_rule *r)
 		if (parse_actions(p, r->entry, img_jv_get(v, acts[i]), &r->act[i], &r->nact[i]))
 			return -EINVAL;
 	}
-	if (parse_iacts(p, img_jv_get(v, "image-do"), r))
+	if (parse_iacts(p, img_jv_get(v, "image-do"), r) || parse_mismatch(p, img_jv_get(v, "mismatch"), r))
 		return -EINVAL;
+	r->note = str_of(v, "note");
+	if (img_jv_get(v, "note") && !r->note)
+		return tfail(p, img_jv_get(v, "note"), "\"note\" is a string");
 	if (!r->has[XR_DO] && !r->bail && !r->niact)
 		return tfail(p, v, "rule '%s' does nothing: give \"do\", \"bail\" or \"image-do\"", r->name);
 	if (r->any_kind && (r->has[XR_DO] || r->nwhen || r->bail))
@@ -840,4 +922,14 @@ const char *img_xf_table_version(const struct img_xf_table *t)
 const char *img_xf_table_before(const struct img_xf_table *t)
 {
 	return t->before;
+}
+
+int img_xf_table_handles(const struct img_xf_table *t, const char *mismatch)
+{
+	for (int w = 0; w < 3; w++)
+		for (size_t i = 0; i < t->nrules[w]; i++)
+			for (size_t k = 0; k < t->rules[w][i].nmismatch; k++)
+				if (!strcmp(t->rules[w][i].mismatch[k], mismatch))
+					return 1;
+	return 0;
 }

@@ -46,6 +46,9 @@ struct ck_task {
 	int state;              /* from the main thread's core, 0 when unknown */
 	struct img_msg *ids;
 	struct img_msg *mm;
+	struct img_msg **vmas;  /* from mm, or from vmas-PID.img in sets older than CRIU 1.2 */
+	size_t nvmas;
+	const char *vmas_image;
 };
 
 struct ck_file {
@@ -100,6 +103,10 @@ uint32_t ck_pe_flags(const struct img_msg *pe);
 
 /* images.c */
 void ck_images(struct ck *c);
+/* legacy.c: the images older CRIU versions wrote, which CRIU still reads */
+void ck_legacy(struct ck *c);
+/* The VMAs of a message ("vmas" of mm, or the entries of vmas-PID.img) into t. */
+void ck_task_vmas(struct ck *c, struct ck_task *t, struct img_image *vimg, const char *image);
 /* files.c */
 void ck_files(struct ck *c);
 /* machine.c */

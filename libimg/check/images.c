@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../criu/legacy.h"
 #include "ck.h"
 
 #define MAX_TASKS (1u << 20)
@@ -14,25 +15,6 @@
 #define MAX_VMAS (1u << 24)
 #define PAGE 4096ull
 #define MAX_PARENT_DEPTH 64
-
-/* Per-type images of sets older than files.img (CRIU 3.x): their entries carry the file ids. */
-static const struct legacy_kind {
-	const char *image;
-	int type;
-} legacy_files[] = {
-	{ "reg-files.img", 1 },  { "pipes.img", 2 },       { "fifo.img", 3 },      { "inetsk.img", 4 },
-	{ "unixsk.img", 5 },     { "eventfd.img", 6 },     { "eventpoll.img", 7 }, { "inotify.img", 8 },
-	{ "signalfd.img", 9 },   { "packetsk.img", 10 },   { "tty.img", 11 },      { "fanotify.img", 12 },
-	{ "netlinksk.img", 13 }, { "ns-files.img", 14 },   { "tunfile.img", 15 },  { "ext-files.img", 16 },
-	{ "timerfd.img", 17 },   { "bpfmap-file.img", 19 },
-};
-
-/* The sub-message of file_entry for each fd type (file_entry in fdinfo.schema). */
-static const char *const file_sub[] = {
-	[1] = "reg",    [2] = "pipe",  [3] = "fifo",  [4] = "isk",   [5] = "usk",   [6] = "efd",   [7] = "epfd",
-	[8] = "ify",    [9] = "sgfd",  [10] = "psk",  [11] = "tty",  [12] = "ffy",  [13] = "nlsk", [14] = "nsf",
-	[15] = "tunf",  [16] = "ext",  [17] = "tfd",  [18] = "memfd", [19] = "bpf", [20] = "pidfd",
-};
 
 /*
  * Namespaces a task can have of its own, and the image CRIU writes for each
@@ -190,34 +172,59 @@ static void add_file(struct ck *c, size_t *cap, uint32_t id, int type, const cha
 	c->files[c->nfiles++] = (struct ck_file){ id, type, image, entry, off, msg, 0, NULL };
 }
 
+/*
+ * The files: files.img (CRIU >= 3.4), or the per-type images of older sets.
+ * A set converted down with files CRIU 3.3 cannot hold has both: every file
+ * is taken, and the set is said to be one no CRIU reads whole.
+ */
 static void files_table(struct ck *c)
 {
 	struct img_image *img = ck_get(c, "files.img");
-	size_t cap = 0;
+	const struct img_legacy_file *ft;
+	size_t cap = 0, nft = 0, nnew = 0, nold = 0;
+	char old[256];
+	size_t at = 0;
 
 	if (img) {
 		for (size_t i = 0; i < img->n; i++) {
 			struct img_msg *m = img->e[i].msg;
 			int type = (int)img_msg_u64(m, "type", 0);
-			const char *sub = type > 0 && (size_t)type < sizeof(file_sub) / sizeof(file_sub[0])
-					  ? file_sub[type] : NULL;
+			const struct img_legacy_file *lf = img_legacy_file((uint32_t)type);
 
 			add_file(c, &cap, (uint32_t)img_msg_u64(m, "id", 0), type, "files.img", (long)i, img->e[i].off,
-				 sub ? img_msg_sub(m, sub) : NULL);
+				 lf ? img_msg_sub(m, lf->field) : NULL);
 		}
-		c->have_files = 1;
-	} else if (ck_state(c, "files.img") == CK_MISSING) {
-		for (size_t k = 0; k < sizeof(legacy_files) / sizeof(legacy_files[0]); k++) {
-			const char *name = legacy_files[k].image;
+		nnew = img->n;
+	}
+	if (ck_state(c, "files.img") != CK_MISSING)
+		c->have_files = 1; /* even a damaged one: it was reported */
+	if (img_legacy_files(&ft, &nft, NULL))
+		c->f->failed = 1;
+	old[0] = 0;
+	for (size_t k = 0; k < nft; k++) {
+		const char *name = ft[k].image;
 
-			if (ck_state(c, name) == CK_MISSING)
-				continue;
-			c->have_files = 1; /* even a damaged one: it was reported */
-			img = ck_get(c, name);
-			for (size_t i = 0; img && i < img->n; i++)
-				add_file(c, &cap, (uint32_t)img_msg_u64(img->e[i].msg, "id", 0), legacy_files[k].type,
-					 name, (long)i, img->e[i].off, img->e[i].msg);
-		}
+		if (!name || ck_state(c, name) == CK_MISSING)
+			continue;
+		c->have_files = 1;
+		img = ck_get(c, name);
+		for (size_t i = 0; img && i < img->n; i++)
+			add_file(c, &cap, (uint32_t)img_msg_u64(img->e[i].msg, "id", 0), (int)ft[k].type, name, (long)i,
+				 img->e[i].off, img->e[i].msg);
+		nold += img ? img->n : 0;
+		if (at < sizeof(old) - 32)
+			at += (size_t)snprintf(old + at, sizeof(old) - at, "%s%s", at ? ", " : "", name);
+	}
+	if (nnew && nold) {
+		struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "files-mixed", "files.img", IMG_NO_ENTRY,
+						"the set keeps %zu files in files.img and %zu in per-type images (%s): CRIU 3.4 "
+						"and later read only files.img, CRIU 3.3 and earlier only the per-type images, "
+						"so no CRIU finds every file",
+						nnew, nold, old);
+		fi->expected = "files.img alone (CRIU >= 3.4) or per-type images alone (CRIU <= 3.3)";
+		fi->found = "both";
+		fi->todo = "restore the set as it was before it was converted down; a set for CRIU 3.3 cannot hold memfd, "
+			   "bpf map or pidfd files: close them in the program before the dump";
 	}
 	if (!c->nfiles)
 		return;
@@ -253,7 +260,8 @@ static struct ck_file *ref_file(struct ck *c, uint32_t id, const char *by, long 
 		fi->offset = off;
 		fi->field = field;
 		fi->subject = what;
-		fi->expected = "an entry of files.img with this id";
+		fi->expected = ck_state(c, "files.img") == CK_MISSING ? "a file with this id in the per-type images"
+								 : "an entry of files.img with this id";
 		fi->found = "none";
 		fi->todo = "the image was changed or cut: take it from an intact copy, or dump again";
 		return NULL;
@@ -295,6 +303,8 @@ static void task_images(struct ck *c)
 		snprintf(name, sizeof(name), "mm-%u.img", t->pid);
 		t->mm = img_image_msg(ck_need(c, name, "pstree.img", t->entry,
 					      "describes the memory mappings of task %u", t->pid));
+		if (t->mm)
+			ck_task_vmas(c, t, NULL, ck_name(c, "%s", name));
 		snprintf(name, sizeof(name), "fs-%u.img", t->pid);
 		ck_need(c, name, "pstree.img", t->entry, "holds the cwd and root of task %u", t->pid);
 		snprintf(name, sizeof(name), "pagemap-%u.img", t->pid);
@@ -525,40 +535,64 @@ struct range {
 	long entry;
 };
 
-static int vmas_of(struct ck *c, struct img_msg *mm, const char *mmname, struct range **out, size_t *n)
+static int vmas_of(struct ck *c, const struct ck_task *t, struct range **out, size_t *n)
 {
-	size_t cnt = img_msg_count(mm, "vmas"), k = 0;
-	struct img_iter it;
-	struct img_msg *v;
+	size_t cnt = t->nvmas, k = 0;
 	struct range *r;
 	int bad = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (cnt > MAX_VMAS)
-		cnt = MAX_VMAS;
 	r = img_arena_alloc(&c->arena, (cnt ? cnt : 1) * sizeof(*r));
 	if (!r) {
 		c->f->failed = 1;
 		return -ENOMEM;
 	}
-	img_iter_init(&it, mm, "vmas");
-	while (k < cnt && (v = img_iter_next_msg(&it))) {
+	for (; k < cnt; k++) {
+		struct img_msg *v = t->vmas[k];
+
 		r[k].start = img_msg_u64(v, "start", 0);
 		r[k].end = img_msg_u64(v, "end", 0);
 		r[k].entry = (long)k;
 		if (!bad && (r[k].end <= r[k].start || (k && r[k].start < r[k - 1].end))) {
-			struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "vma-order", mmname, 0,
+			int own = strncmp(t->vmas_image, "mm-", 3) != 0;
+			struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "vma-order", t->vmas_image,
+							own ? (long)k : 0,
 							"VMA %zu (%#llx-%#llx) is empty, out of order or overlaps the one before (CRIU: VMA-s are not sorted in the image file)",
 							k, (unsigned long long)r[k].start, (unsigned long long)r[k].end);
-			fi->field = ck_name(c, "vmas[%zu]", k);
+			fi->field = own ? "start" : ck_name(c, "vmas[%zu]", k);
 			bad = 1;
 		}
-		k++;
 	}
 	*out = r;
 	*n = k;
 	return bad;
+}
+
+void ck_task_vmas(struct ck *c, struct ck_task *t, struct img_image *vimg, const char *image)
+{
+	size_t cnt = vimg ? vimg->n : img_msg_count(t->mm, "vmas"), k = 0;
+	struct img_iter it;
+	struct img_msg *v;
+
+	if (cnt > MAX_VMAS)
+		cnt = MAX_VMAS;
+	t->vmas_image = image;
+	t->nvmas = 0;
+	t->vmas = img_arena_alloc(&c->arena, (cnt ? cnt : 1) * sizeof(*t->vmas));
+	if (!t->vmas) {
+		c->f->failed = 1;
+		return;
+	}
+	if (vimg) {
+		for (; k < cnt; k++)
+			t->vmas[k] = vimg->e[k].msg;
+	} else {
+		img_iter_init(&it, t->mm, "vmas");
+		while (k < cnt && (v = img_iter_next_msg(&it)))
+			t->vmas[k++] = v;
+	}
+	t->nvmas = k;
 }
 
 static void mm_refs(struct ck *c)
@@ -566,17 +600,15 @@ static void mm_refs(struct ck *c)
 	for (size_t i = 0; i < c->ntasks; i++) {
 		struct ck_task *t = &c->tasks[i];
 		const char *name = ck_name(c, "mm-%u.img", t->pid);
-		struct img_iter it;
-		struct img_msg *v;
-		size_t k = 0;
+		int own = t->vmas_image && strcmp(t->vmas_image, name);
 
 		if (!t->mm)
 			continue;
 		if (img_msg_u64(t->mm, "exe_file_id", 0))
 			ref_file(c, (uint32_t)img_msg_u64(t->mm, "exe_file_id", 0), name, 0, IMG_NO_OFFSET,
 				 "exe_file_id", ck_name(c, "the executable of pid %u", t->pid));
-		img_iter_init(&it, t->mm, "vmas");
-		for (; (v = img_iter_next_msg(&it)) && k < MAX_VMAS; k++) {
+		for (size_t k = 0; k < t->nvmas; k++) {
+			struct img_msg *v = t->vmas[k];
 			uint32_t st = (uint32_t)img_msg_u64(v, "status", 0);
 			uint64_t shmid = img_msg_u64(v, "shmid", 0);
 			uint64_t start = img_msg_u64(v, "start", 0);
@@ -584,15 +616,16 @@ static void mm_refs(struct ck *c)
 			if (!(st & CK_VMA_AREA_REGULAR) || (st & CK_VMA_AREA_SYSVIPC))
 				continue;
 			if (st & (CK_VMA_FILE_PRIVATE | CK_VMA_FILE_SHARED | CK_VMA_AREA_MEMFD)) {
-				struct ck_file *f = ref_file(c, (uint32_t)shmid, name, 0, IMG_NO_OFFSET,
-							     ck_name(c, "vmas[%zu].shmid", k),
+				struct ck_file *f = ref_file(c, (uint32_t)shmid, own ? t->vmas_image : name,
+							     own ? (long)k : 0, IMG_NO_OFFSET,
+							     own ? "shmid" : ck_name(c, "vmas[%zu].shmid", k),
 							     ck_name(c, "the mapping at %#llx of pid %u",
 								     (unsigned long long)start, t->pid));
 
 				if (f && f->type == CK_FD_MEMFD)
 					memfd(c, f);
 			} else if (st & CK_VMA_ANON_SHARED) {
-				need_shmem(c, shmid, name, 0,
+				need_shmem(c, shmid, own ? t->vmas_image : name, own ? (long)k : 0,
 					   ck_name(c, "the shared mapping at %#llx of pid %u", (unsigned long long)start,
 						   t->pid));
 			}
@@ -690,7 +723,7 @@ out:
 	img_dir_close(p);
 }
 
-static void pagemap(struct ck *c, const char *name, struct img_image *pm, struct img_msg *mm, const char *mmname,
+static void pagemap(struct ck *c, const char *name, struct img_image *pm, const struct ck_task *t,
 		    uint64_t *pages_used)
 {
 	struct range *vmas = NULL, *par = NULL;
@@ -707,7 +740,9 @@ static void pagemap(struct ck *c, const char *name, struct img_image *pm, struct
 	snprintf(pages, sizeof(pages), "pages-%llu.img", (unsigned long long)pages_id);
 	uint64_t psize = ck_state(c, pages) == CK_OK ? ck_get(c, pages)->raw_size : 0;
 
-	if (mm && vmas_of(c, mm, mmname, &vmas, &nvmas))
+	const char *mmname = t ? t->vmas_image : NULL;
+
+	if (t && t->vmas_image && vmas_of(c, t, &vmas, &nvmas))
 		vmas = NULL; /* VMAs out of order: reported; do not judge the pagemap by them */
 	if (pm->n > 1) {
 		par = img_arena_alloc(&c->arena, (pm->n - 1) * sizeof(*par));
@@ -1013,6 +1048,7 @@ void ck_images(struct ck *c)
 	pstree(c);
 	files_table(c);
 	task_images(c);
+	ck_legacy(c);
 	links(c);
 	fdinfos(c);
 	task_fs(c);
@@ -1030,7 +1066,7 @@ void ck_images(struct ck *c)
 
 		if (!pm)
 			continue;
-		pagemap(c, name, pm, t->mm, ck_name(c, "mm-%u.img", t->pid), &id);
+		pagemap(c, name, pm, t, &id);
 		if (add_used(c, &u, &cap, id))
 			return;
 	}
@@ -1040,7 +1076,7 @@ void ck_images(struct ck *c)
 
 		if (strncmp(c->imgs[i].name, "pagemap-shmem-", 14) || c->imgs[i].state != CK_OK)
 			continue;
-		pagemap(c, c->imgs[i].name, c->imgs[i].img, NULL, NULL, &id);
+		pagemap(c, c->imgs[i].name, c->imgs[i].img, NULL, &id);
 		if (add_used(c, &u, &cap, id))
 			return;
 	}

@@ -156,16 +156,13 @@ static void gather(struct need_ctx *x)
 			use(x, "cgroupns", 1, idsname, "cgroup_ns_id");
 		if (ns_own(c, t->ids, "user_ns_id"))
 			use(x, "userns", 1, idsname, "user_ns_id");
-		if (t->mm) {
-			struct img_iter it;
-			struct img_msg *v;
+		for (size_t k = 0; k < t->nvmas; k++) {
+			uint64_t st = img_msg_u64(t->vmas[k], "status", 0);
 
-			img_iter_init(&it, t->mm, "vmas");
-			while ((v = img_iter_next_msg(&it)))
-				if (img_msg_u64(v, "status", 0) & CK_VMA_AREA_SHSTK)
-					use(x, "shstk", 1, ck_name(c, "mm-%u.img", t->pid), "vmas.status");
-				else if (img_msg_u64(v, "status", 0) & CK_VMA_AREA_MEMFD)
-					use(x, "memfd", 1, ck_name(c, "mm-%u.img", t->pid), "vmas.status");
+			if (st & CK_VMA_AREA_SHSTK)
+				use(x, "shstk", 1, t->vmas_image, "vmas.status");
+			else if (st & CK_VMA_AREA_MEMFD)
+				use(x, "memfd", 1, t->vmas_image, "vmas.status");
 		}
 	}
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -327,13 +324,19 @@ static void cpu(struct need_ctx *x, const struct img_profile *p)
 	}
 	uint64_t idle = n->xsave_present & ~n->xsave_used & ~have;
 
-	if (idle) {
-		xsave_names(names, sizeof(names), idle);
+	/* one finding per component, so that each is a mismatch of its own (cr-convert --for) */
+	for (unsigned b = 0; b < 64; b++) {
+		const struct img_xfeature *xf = img_xfeature_by_bit(b);
+
+		if (!(idle & (1ull << b)))
+			continue;
+		xsave_names(names, sizeof(names), 1ull << b);
 		fi = ck_add(c, IMG_SEV_WARNING, "cpu", "cpu-xsave-present", x->first_core, 0,
 			    "the CPU the set was dumped on had %s, which the target CPU lacks; no thread had state in "
-			    "them, but programs that chose code for them at start-up (glibc picks string functions "
+			    "it, but programs that chose code for it at start-up (glibc picks string functions "
 			    "by CPU) fail with SIGILL", names);
-		fi->field = "thread_info.fpregs.xsave";
+		fi->field = xf && xf->field ? CK_F(c, "thread_info.fpregs.xsave.%s", xf->field) : "thread_info.fpregs.xsave";
+		fi->subject = xf ? xf->name : NULL;
 		fi->expected = CK_F(c, "%s", names);
 		fi->found = CK_F(c, "XCR0 %#llx", (unsigned long long)have);
 		fi->todo = "restore on a CPU with the same features to be safe";
@@ -420,4 +423,59 @@ void ck_machine(struct ck *c)
 		cpu(&x, p);
 	if ((c->o->what & IMG_CHECK_PIDS) && img_profile_is_host(p))
 		pids(&x, p);
+}
+
+/* The mismatches check --target reports, and what names their subjects. */
+enum { SUBJ_NONE, SUBJ_KFEATURE, SUBJ_XFEATURE };
+static const struct { const char *code; int subject; } mismatches[] = {
+	{ "arch", SUBJ_NONE },
+	{ "page-size", SUBJ_NONE },
+	{ "kernel-feature", SUBJ_KFEATURE },
+	{ "cgroup-layout", SUBJ_NONE },
+	{ "cpu-xsave", SUBJ_XFEATURE },
+	{ "cpu-xsave-present", SUBJ_XFEATURE },
+	{ "cpuinfo-xfeatures", SUBJ_NONE },
+	{ "cpuinfo-xsave-size", SUBJ_NONE },
+};
+
+int img_check_mismatch_ok(const char *key, struct img_err *err)
+{
+	const char *colon = strchr(key, ':');
+	size_t n = colon ? (size_t)(colon - key) : strlen(key);
+
+	for (size_t i = 0; i < sizeof(mismatches) / sizeof(mismatches[0]); i++) {
+		if (strlen(mismatches[i].code) != n || strncmp(mismatches[i].code, key, n))
+			continue;
+		if (mismatches[i].subject == SUBJ_NONE) {
+			if (colon)
+				return img_err_set(err, EINVAL, "'%s': %s has no subject", key, mismatches[i].code);
+			return 0;
+		}
+		if (!colon)
+			return img_err_set(err, EINVAL, "'%s': say which %s (%s:NAME)", key,
+					   mismatches[i].subject == SUBJ_KFEATURE ? "kernel feature" : "XSAVE component",
+					   mismatches[i].code);
+		if (mismatches[i].subject == SUBJ_KFEATURE ? !img_kfeature_find(colon + 1)
+							   : !img_xfeature_by_name(colon + 1))
+			return img_err_set(err, EINVAL, "'%s': no %s '%s' in schemas/features", key,
+					   mismatches[i].subject == SUBJ_KFEATURE ? "kernel feature" : "XSAVE component",
+					   colon + 1);
+		return 0;
+	}
+	return img_err_set(err, EINVAL, "'%.*s' is no mismatch check --target reports", (int)n, key);
+}
+
+void img_check_mismatch_key(const struct img_finding *fi, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (fi->sev == IMG_SEV_INFO || !fi->code)
+		return;
+	for (size_t i = 0; i < sizeof(mismatches) / sizeof(mismatches[0]); i++)
+		if (!strcmp(mismatches[i].code, fi->code)) {
+			if (mismatches[i].subject != SUBJ_NONE && fi->subject)
+				snprintf(buf, len, "%s:%s", fi->code, fi->subject);
+			else
+				snprintf(buf, len, "%s", fi->code);
+			return;
+		}
 }

@@ -582,6 +582,7 @@ static int mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, int map, st
 bytes:
 	*src = h.src;
 	*off = h.off;
+	run->offset = h.src ? h.off : 0;
 	if (h.src && map) {
 		uint64_t have = 0;
 

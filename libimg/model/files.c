@@ -9,43 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../criu/legacy.h"
 #include "priv.h"
-
-/* fd_types value, name, file_entry field, legacy image, family for sockets */
-static const struct ftype {
-	uint32_t type;
-	const char *name, *field, *legacy;
-	uint32_t family;
-} ftypes[] = {
-	{ 1, "REG", "reg", "reg-files.img", 0 },
-	{ 2, "PIPE", "pipe", "pipes.img", 0 },
-	{ 3, "FIFO", "fifo", "fifo.img", 0 },
-	{ 4, "INETSK", "isk", "inetsk.img", 0 },
-	{ 5, "UNIXSK", "usk", "unixsk.img", AF_UNIX },
-	{ 6, "EVENTFD", "efd", "eventfd.img", 0 },
-	{ 7, "EVENTPOLL", "epfd", "eventpoll.img", 0 },
-	{ 8, "INOTIFY", "ify", "inotify.img", 0 },
-	{ 9, "SIGNALFD", "sgfd", "signalfd.img", 0 },
-	{ 10, "PACKETSK", "psk", "packetsk.img", AF_PACKET },
-	{ 11, "TTY", "tty", "tty.img", 0 },
-	{ 12, "FANOTIFY", "ffy", "fanotify.img", 0 },
-	{ 13, "NETLINKSK", "nlsk", "netlinksk.img", AF_NETLINK },
-	{ 14, "NS", "nsf", "ns-files.img", 0 },
-	{ 15, "TUNF", "tunf", "tunfile.img", 0 },
-	{ 16, "EXT", "ext", "ext-files.img", 0 },
-	{ 17, "TIMERFD", "tfd", "timerfd.img", 0 },
-	{ 18, "MEMFD", "memfd", NULL, 0 },
-	{ 19, "BPFMAP", "bpf", "bpfmap-file.img", 0 },
-	{ 20, "PIDFD", "pidfd", "pidfd.img", 0 },
-};
-
-static const struct ftype *ftype_of(uint32_t type)
-{
-	for (size_t i = 0; i < sizeof(ftypes) / sizeof(ftypes[0]); i++)
-		if (ftypes[i].type == type)
-			return &ftypes[i];
-	return NULL;
-}
 
 const char *img_fd_type_name(uint32_t type)
 {
@@ -106,7 +71,7 @@ struct flist {
 	size_t n, cap;
 };
 
-static struct img_file *new_file(struct img_ckpt *ck, struct flist *l, const struct ftype *ft, uint32_t type,
+static struct img_file *new_file(struct img_ckpt *ck, struct flist *l, const struct img_legacy_file *ft, uint32_t type,
 				 const struct img_msg *msg, const struct img_msg *fe, const char *image)
 {
 	struct img_file *f;
@@ -158,7 +123,6 @@ static void sk_addr(const struct img_msg *m, const char *field, uint32_t family,
 static int fill_sock(struct img_ckpt *ck, struct img_file *f)
 {
 	const struct img_msg *m = f->msg;
-	const struct ftype *ft = ftype_of(f->type);
 	struct img_sock *sk = img_arena_zalloc(&ck->arena, sizeof(*sk));
 
 	if (!sk)
@@ -184,12 +148,12 @@ static int fill_sock(struct img_ckpt *ck, struct img_file *f)
 		sk->name = img_msg_bytes(m, "name", &sk->namelen);
 		break;
 	case 10: /* PACKETSK */
-		sk->family = ft->family;
+		sk->family = AF_PACKET;
 		sk->type = (uint32_t)ck_u64(m, "type", 0);
 		sk->proto = (uint32_t)ck_u64(m, "protocol", 0);
 		break;
 	case 13: /* NETLINKSK */
-		sk->family = ft->family;
+		sk->family = AF_NETLINK;
 		sk->proto = (uint32_t)ck_u64(m, "protocol", 0);
 		sk->sport = (uint32_t)ck_u64(m, "portid", 0);
 		sk->dport = (uint32_t)ck_u64(m, "dst_portid", 0);
@@ -227,7 +191,7 @@ static int read_files(struct img_ckpt *ck, struct flist *l, struct img_err *err)
 		for (size_t i = 0; i < img->n; i++) {
 			const struct img_msg *fe = img->e[i].msg;
 			uint32_t type = (uint32_t)ck_u64(fe, "type", 0);
-			const struct ftype *ft = ftype_of(type);
+			const struct img_legacy_file *ft = img_legacy_file(type);
 			const struct img_msg *m = ft ? img_msg_sub(fe, ft->field) : NULL;
 			struct img_file *f = new_file(ck, l, ft, type, m, fe, "files.img");
 
@@ -240,19 +204,27 @@ static int read_files(struct img_ckpt *ck, struct flist *l, struct img_err *err)
 			if (fill_file(ck, f))
 				return img_err_set(err, ENOMEM, "out of memory");
 		}
-		return 0;
 	}
-	/* before CRIU 3.4: one image per type */
-	for (size_t k = 0; k < sizeof(ftypes) / sizeof(ftypes[0]); k++) {
-		const struct ftype *ft = &ftypes[k];
+	/*
+	 * Before CRIU 3.4: one image per type.  A set converted down with
+	 * files CRIU 3.3 cannot hold has both; show them all.
+	 */
+	const struct img_legacy_file *ftypes;
+	size_t nft;
 
-		if (!ft->legacy)
+	r = img_legacy_files(&ftypes, &nft, err);
+	if (r)
+		return r;
+	for (size_t k = 0; k < nft; k++) {
+		const struct img_legacy_file *ft = &ftypes[k];
+
+		if (!ft->image)
 			continue;
-		r = ck_load(ck, ft->legacy, 1, &img, err);
+		r = ck_load(ck, ft->image, 1, &img, err);
 		if (r && (r = ck_fail(ck, r, err)))
 			return r;
 		for (size_t i = 0; img && i < img->n; i++) {
-			struct img_file *f = new_file(ck, l, ft, ft->type, img->e[i].msg, NULL, ft->legacy);
+			struct img_file *f = new_file(ck, l, ft, ft->type, img->e[i].msg, NULL, ft->image);
 
 			if (!f || fill_file(ck, f))
 				return img_err_set(err, ENOMEM, "out of memory");

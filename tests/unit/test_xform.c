@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "img/check.h"
+#include "img/mem.h"
+#include "img/model.h"
 #include "img/xform.h"
 #include "unit.h"
 
@@ -530,7 +533,207 @@ static void test_ipmap(void)
 	CU_ASSERT_NOT_EQUAL(img_xf_ipmap_parse("10.0.0.1/33=10.0.0.2/33", &m, &e), 0);
 }
 
+/* Rules for host mismatches: the names are checked, and a rule runs only when its mismatch was found. */
+static void test_mismatch_rules(void)
+{
+	static const char rule[] =
+		"{\"rules\": [{\"name\": \"m\", \"lossless\": true, \"reversible\": true, \"image\": \"PSTREE\","
+		" \"mismatch\": %s, \"do\": [{\"set\": \"pgid\", \"value\": 55}]}]}";
+	static const char *const bad[] = { "\"kernel-feature:nosuch\"", "\"cpu-xsave\"", "\"arch:x86\"", "\"foo\"",
+					   "[]", "[\"cpu-xsave:avx9000\"]" };
+	const char *rseq = "kernel-feature:rseq", *other = "cpu-xsave:opmask";
+	struct img_xf_opts o = { .mismatches = &other, .nmismatches = 1 };
+	struct img_xf_table *t;
+	struct img_xf_report rep;
+	struct img_err e;
+	struct img_dir *d;
+	struct img_set *set;
+	struct img_image *img;
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), rule, bad[i]);
+		CU_ASSERT_NOT_EQUAL(parse(text, &t, &e), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "mismatch"));
+	}
+	snprintf(text, sizeof(text), rule, "[\"kernel-feature:rseq\", \"arch\"]");
+	CU_ASSERT_EQUAL_FATAL(parse(text, &t, &e), 0);
+	CU_ASSERT(img_xf_table_handles(t, "arch"));
+	CU_ASSERT(img_xf_table_handles(t, "kernel-feature:rseq"));
+	CU_ASSERT(!img_xf_table_handles(t, "kernel-feature:timens"));
+	CU_ASSERT_EQUAL_FATAL(open_set(SAMPLE, &d, &set), 0);
+	img_xf_report_init(&rep);
+	/* another mismatch: the rule does not run */
+	CU_ASSERT_EQUAL(img_xf_apply(set, t, IMG_XF_RULES, &o, &rep, &e), 0);
+	CU_ASSERT_EQUAL(rep.n, 0);
+	CU_ASSERT_EQUAL_FATAL(rep.nrules, 1);
+	CU_ASSERT(rep.rules[0].skipped);
+	CU_ASSERT_STRING_EQUAL(rep.rules[0].mismatch, "kernel-feature:rseq, arch");
+	/* its mismatch: it does */
+	o.mismatches = &rseq;
+	CU_ASSERT_EQUAL(img_xf_apply(set, t, IMG_XF_RULES, &o, &rep, &e), 0);
+	CU_ASSERT_EQUAL(img_set_image(set, "pstree.img", &img, &e), 0);
+	CU_ASSERT_EQUAL(img_msg_u64(img->e[0].msg, "pgid", 0), 55);
+	CU_ASSERT_EQUAL_FATAL(rep.nrules, 2);
+	CU_ASSERT(!rep.rules[1].skipped);
+	CU_ASSERT_EQUAL(rep.rules[1].applied, 1);
+	img_xf_report_free(&rep);
+	close_set(d, set);
+	img_xf_table_free(t);
+	/* the names check uses: a finding's key */
+	struct img_finding fi = { .sev = IMG_SEV_ERROR, .code = "cpu-xsave", .subject = "opmask" };
+	char key[64];
+
+	img_check_mismatch_key(&fi, key, sizeof(key));
+	CU_ASSERT_STRING_EQUAL(key, "cpu-xsave:opmask");
+	CU_ASSERT_EQUAL(img_check_mismatch_ok(key, &e), 0);
+	fi.code = "arch";
+	img_check_mismatch_key(&fi, key, sizeof(key));
+	CU_ASSERT_STRING_EQUAL(key, "arch");
+	fi.sev = IMG_SEV_INFO;
+	img_check_mismatch_key(&fi, key, sizeof(key));
+	CU_ASSERT_STRING_EQUAL(key, "");
+	fi.sev = IMG_SEV_WARNING;
+	fi.code = "file-size"; /* not a mismatch with a machine */
+	img_check_mismatch_key(&fi, key, sizeof(key));
+	CU_ASSERT_STRING_EQUAL(key, "");
+}
+
+/* clear-bits, same-in-image and a value taken from another image */
+static void test_other_image(void)
+{
+	static const char text[] =
+		"{\"rules\": ["
+		" {\"name\": \"leave-ns\", \"lossless\": false, \"reversible\": false, \"image\": \"IDS\","
+		"  \"when\": [{\"not\": {\"same-in-image\": \"time_ns_id\", \"image\": \"INVENTORY\", \"field\": \"root_ids.time_ns_id\"}}],"
+		"  \"do\": [{\"set\": \"time_ns_id\", \"from\": \"root_ids.time_ns_id\", \"image\": \"INVENTORY\"}]},"
+		" {\"name\": \"if\", \"lossless\": false, \"reversible\": false, \"image\": \"CORE\","
+		"  \"do\": [{\"clear-bits\": \"thread_info.gpregs.flags\", \"mask\": 512}]}]}";
+	struct img_xf_table *t;
+	struct img_xf_report rep;
+	struct img_err e;
+	struct img_dir *d;
+	struct img_set *set;
+	struct img_image *ids, *inv, *core;
+	struct img_arena a;
+
+	CU_ASSERT_NOT_EQUAL(parse("{\"rules\": [{\"name\": \"a\", \"lossless\": true, \"reversible\": true, \"image\": \"IDS\","
+				  " \"do\": [{\"set\": \"time_ns_id\", \"from\": \"root_ids.nosuch\", \"image\": \"INVENTORY\"}]}]}", &t, &e), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "no field 'nosuch'"));
+	CU_ASSERT_NOT_EQUAL(parse("{\"rules\": [{\"name\": \"a\", \"lossless\": true, \"reversible\": true, \"image\": \"CORE\","
+				  " \"do\": [{\"clear-bits\": \"tc.comm\", \"mask\": 1}]}]}", &t, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(parse(text, &t, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(open_set(SAMPLE, &d, &set), 0);
+	img_xf_report_init(&rep);
+	/* the sample's task is in the root time namespace: nothing to do there */
+	CU_ASSERT_EQUAL(img_xf_apply(set, t, IMG_XF_RULES, NULL, &rep, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(rep.nrules, 2);
+	CU_ASSERT_EQUAL(rep.rules[0].applied, 0);
+	CU_ASSERT_EQUAL(rep.rules[1].applied, 1);
+	CU_ASSERT_EQUAL(img_set_image(set, "core-1.img", &core, &e), 0);
+	CU_ASSERT_EQUAL(img_msg_u64(img_msg_sub(img_msg_sub(img_image_msg(core), "thread_info"), "gpregs"), "flags", 0) & 512, 0);
+	/* a namespace of its own: it takes the root's */
+	CU_ASSERT_EQUAL_FATAL(img_set_image(set, "ids-1.img", &ids, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(img_set_image(set, "inventory.img", &inv, &e), 0);
+	img_arena_init(&a);
+	CU_ASSERT_EQUAL(img_msg_set_u64(&a, ids->e[0].msg, "time_ns_id", 99), 0);
+	img_set_touch(set, "ids-1.img");
+	CU_ASSERT_EQUAL(img_xf_apply(set, t, IMG_XF_RULES, NULL, &rep, &e), 0);
+	CU_ASSERT_EQUAL(rep.rules[2].applied, 1);
+	CU_ASSERT_EQUAL(img_msg_u64(ids->e[0].msg, "time_ns_id", 0),
+			img_msg_u64(img_msg_sub(img_image_msg(inv), "root_ids"), "time_ns_id", 1));
+	img_xf_report_free(&rep);
+	close_set(d, set);
+	img_arena_free(&a);
+	img_xf_table_free(t);
+}
+
+/* The real memory API: where an address of the sample's task lies, checked against img_mem_read. */
+static void test_mem_locate(void)
+{
+	struct img_xf_mem_ops ops;
+	struct img_err e = { 0 };
+	struct img_dir *d, *b;
+	struct img_set *set;
+	struct img_ckpt *ck;
+	struct img_mem *m;
+	struct img_mem_run run;
+	char member[64], path[300];
+	uint64_t off, addr = 0;
+	uint8_t want[16], got[16];
+
+	CU_ASSERT_EQUAL_FATAL(open_set(SAMPLE, &d, &set), 0);
+	/* a present page of the task, found with the model */
+	CU_ASSERT_EQUAL_FATAL(img_dir_borrow(d, &b, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(img_ckpt_open_dir(b, 0, &ck, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(img_mem_open(ck, img_ckpt_task(ck, 1), 0, &m, &e), 0);
+	for (size_t i = 0; i < img_ckpt_task(ck, 1)->mm->nvmas && !addr; i++) {
+		const struct img_vma *v = &img_ckpt_task(ck, 1)->mm->vmas[i];
+
+		if (!img_mem_run(m, v->start, v->end, &run, &e) && run.state == IMG_PAGE_PRESENT)
+			addr = run.start + 0x123;
+	}
+	CU_ASSERT_FATAL(addr != 0);
+	CU_ASSERT_EQUAL(img_mem_read(m, addr, want, sizeof(want), NULL, &e), 0);
+	img_mem_close(m);
+	img_ckpt_close(ck);
+	/* the set's folder is still open after the borrowed handle went */
+	CU_ASSERT(img_dir_has(d, "core-1.img"));
+	CU_ASSERT_EQUAL_FATAL(img_xf_mem_open(set, &ops, &e), 0);
+	CU_ASSERT_EQUAL(ops.locate(ops.arg, set, 1, addr, sizeof(got), member, sizeof(member), &off, &e), 0);
+	snprintf(path, sizeof(path), "%s/%s", SAMPLE, member);
+	FILE *f = fopen(path, "rb");
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT_EQUAL(fseek(f, (long)off, SEEK_SET), 0);
+	CU_ASSERT_EQUAL(fread(got, 1, sizeof(got), f), sizeof(got));
+	fclose(f);
+	CU_ASSERT_EQUAL(memcmp(want, got, sizeof(got)), 0);
+	/* an address nothing maps, a task that is not there */
+	CU_ASSERT_NOT_EQUAL(ops.locate(ops.arg, set, 1, 0x1000, 4, member, sizeof(member), &off, &e), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not mapped"));
+	CU_ASSERT_NOT_EQUAL(ops.locate(ops.arg, set, 7, addr, 4, member, sizeof(member), &off, &e), 0);
+	/* a pagemap a rule changed cannot be trusted for offsets */
+	img_set_touch(set, "pagemap-1.img");
+	CU_ASSERT_NOT_EQUAL(ops.locate(ops.arg, set, 1, addr, 4, member, sizeof(member), &off, &e), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "was changed by an earlier rule"));
+	img_xf_mem_close(&ops);
+	close_set(d, set);
+}
+
+static void count_progress(void *arg, const char *member, uint64_t done, uint64_t total)
+{
+	uint64_t *v = arg;
+
+	(void)member;
+	v[0]++;
+	v[1] = done;
+	v[2] = total;
+}
+
+static void test_write_progress(void)
+{
+	struct img_dir *d;
+	struct img_set *set;
+	struct img_err e = { 0 };
+	uint64_t seen[3] = { 0 };
+	struct img_set_write_opts o = { .progress = count_progress, .progress_arg = seen };
+	char out[300];
+
+	snprintf(out, sizeof(out), "%s/progress", tmp);
+	CU_ASSERT_EQUAL_FATAL(open_set(SAMPLE, &d, &set), 0);
+	CU_ASSERT_EQUAL(img_set_write(set, out, &o, &e), 0);
+	CU_ASSERT(seen[0] > 0);
+	CU_ASSERT(seen[2] > 0);
+	CU_ASSERT_EQUAL(seen[1], seen[2]); /* every byte the input had: nothing changed */
+	close_set(d, set);
+}
+
 static CU_TestInfo tests[] = {
+	{ "host mismatches: names checked, rules run for theirs", test_mismatch_rules },
+	{ "clear-bits, same-in-image, values from another image", test_other_image },
+	{ "the memory API of a set: pages file and offset", test_mem_locate },
+	{ "writing reports its progress", test_write_progress },
 	{ "tables: errors name line and column", test_parse_errors },
 	{ "versions: compare and plan", test_versions },
 	{ "versions: detect the sample", test_detect },

@@ -112,6 +112,16 @@ int img_check_path(const char *path, const struct img_check_opts *o, struct img_
 int img_check_parse_areas(const char *s, unsigned *what);
 
 /*
+ * Mismatches with a target machine, as transform tables name them
+ * ("kernel-feature:rseq", "cpu-xsave:opmask", "arch"): the code of a finding
+ * of the kernel or cpu area, and its subject when the code has one.
+ */
+/* Whether key names a mismatch check --target can find; -EINVAL with err saying why not. */
+int img_check_mismatch_ok(const char *key, struct img_err *err);
+/* The key of a finding ("" for findings that are no mismatch: notes, other areas). */
+void img_check_mismatch_key(const struct img_finding *fi, char *buf, size_t len);
+
+/*
  * What the images need from a machine (the other way round: a set's
  * requirements, for cr-convert --for and for reports).
  */

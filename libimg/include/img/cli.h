@@ -27,6 +27,22 @@ int img_cli_fail(const struct img_cli *c, const char *verb, const struct img_err
 int img_cli_failf(const struct img_cli *c, const char *fmt, ...) IMG_PRINTF(2, 3);
 /* Print a warning line on stderr (not in quiet mode). */
 void img_cli_warn(const struct img_cli *c, const char *fmt, ...) IMG_PRINTF(2, 3);
+/*
+ * A progress bar on stderr for long work: drawn only when stderr is a
+ * terminal, not with --quiet, and only once the work has taken a moment
+ * (CR_PROGRESS_DELAY_MS, 300 by default); at most ten times a second.
+ * img_progress_end erases it.
+ */
+struct img_progress {
+	int on;
+	const char *what;
+	uint64_t start_ms, last_ms, delay_ms;
+	int drawn;
+};
+void img_progress_init(struct img_progress *p, const struct img_cli *c, const char *what);
+void img_progress_set(struct img_progress *p, uint64_t done, uint64_t total);
+void img_progress_end(struct img_progress *p);
+
 /* Load --schema-dir if given; returns 0 or 2 after reporting. */
 int img_cli_schema(struct img_cli *c);
 
@@ -37,6 +53,8 @@ int img_cli_schema(struct img_cli *c);
  */
 int img_cli_color(const char *mode);
 
+/* A size for people: "512 B", "1.5 KiB", "16.0 MiB". */
+void img_fmt_size(char *buf, size_t len, uint64_t v);
 /* "4096", "4k", "16M", "1G", "0x1000" */
 int img_parse_size(const char *s, uint64_t *v);
 /* C integer syntax: "0x7f...", "123", "0777" */

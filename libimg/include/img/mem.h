@@ -64,6 +64,7 @@ struct img_mem_run {
 	const struct img_vma *vma;   /* NULL when unmapped */
 	const uint8_t *data;         /* the bytes of [start, end), or NULL when the image has none */
 	const char *source;          /* the member the bytes come from ("pages-1.img"), or NULL */
+	uint64_t offset;             /* where the bytes of start are in that member */
 	int depth;                   /* parent links followed to find them (0: this set) */
 };
 

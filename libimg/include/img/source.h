@@ -118,6 +118,8 @@ int img_dir_each(struct img_dir *d, int (*fn)(void *arg, const char *member, uin
 int img_dir_parent(struct img_dir *d, struct img_dir **out, struct img_err *err);
 int img_dir_get_extra(struct img_dir *d, const char *path, struct img_src **out, struct img_err *err);
 void img_dir_close(struct img_dir *d);
+/* A second handle on an open folder, for an API that takes ownership of one: closing it leaves d open. */
+int img_dir_borrow(struct img_dir *d, struct img_dir **out, struct img_err *err);
 /* A plain member name: not empty, no '/', not "." or "..". */
 int img_dir_plain_name(const char *name);
 

@@ -82,6 +82,9 @@ struct img_set_write_opts {
 	volatile sig_atomic_t *cancel;
 	/* Flush every file and the folders to disk before the rename (survives a power loss, costs time). */
 	int sync;
+	/* Called as members are written: bytes done of about total (the input's sizes), for a progress display. */
+	void (*progress)(void *arg, const char *member, uint64_t done, uint64_t total);
+	void *progress_arg;
 };
 
 /*
@@ -110,6 +113,8 @@ int img_xf_table_builtin(const char *name, const struct img_schema *s, struct im
 /* The names of the built-in tables, NULL terminated. */
 const char *const *img_xf_builtin_names(void);
 void img_xf_table_free(struct img_xf_table *t);
+/* Whether some rule of the table is for a host mismatch ("kernel-feature:rseq"; see img_xf_opts). */
+int img_xf_table_handles(const struct img_xf_table *t, const char *mismatch);
 
 const char *img_xf_table_name(const struct img_xf_table *t);
 const char *img_xf_table_doc(const struct img_xf_table *t);
@@ -150,6 +155,17 @@ struct img_xf_mem_ops {
 	void *arg;
 };
 
+/*
+ * The memory API of the set's own folder, through the checkpoint model and
+ * img_mem_run: the member and offset of the pages file that holds an
+ * address.  The bytes must be in this set's pages: pages of a parent
+ * snapshot, pages left to a lazy-pages server, pages never written and file
+ * pages the image does not hold are refused with the reason, and so is a
+ * task whose pagemap a rule has changed.  Close with img_xf_mem_close.
+ */
+int img_xf_mem_open(struct img_set *set, struct img_xf_mem_ops *ops, struct img_err *err);
+void img_xf_mem_close(struct img_xf_mem_ops *ops);
+
 struct img_xf_opts {
 	int policy;                         /* enum img_xf_policy */
 	const struct img_xf_pathmap *paths; /* for map-path actions without their own old/new */
@@ -158,6 +174,13 @@ struct img_xf_opts {
 	size_t nips;
 	const char *root;                   /* refresh-file: the folder the dumped paths are under ("/") */
 	const struct img_xf_mem_ops *mem;   /* patch-memory: NULL refuses such rules */
+	/*
+	 * The mismatches with a target machine that `check --target` found
+	 * ("kernel-feature:rseq", "cpu-xsave:opmask"): rules with "mismatch"
+	 * run only for these (cr-convert --for).
+	 */
+	const char *const *mismatches;
+	size_t nmismatches;
 };
 
 /* The report: every change, and what each rule did. */
@@ -194,6 +217,9 @@ struct img_xf_rulestat {
 	const char *table, *rule, *doc;
 	int lossless, reversible;
 	size_t applied;         /* entries or images the rule changed */
+	const char *mismatch;   /* the host mismatches the rule is for ("kernel-feature:rseq"), or NULL */
+	int skipped;            /* none of them was found: the rule did not run */
+	size_t emulated, hoped; /* entries taken by the rule's emulation, or left to hope */
 };
 
 struct img_xf_report {
