@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "img/cli.h"
@@ -61,6 +62,53 @@ void img_cli_warn(const struct img_cli *c, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void img_progress_begin(struct img_progress *p, const struct img_cli *c, const char *what)
+{
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	p->tty = !c->quiet && isatty(STDERR_FILENO);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void img_progress_update(struct img_progress *p, uint64_t done, uint64_t total)
+{
+	enum { WIDTH = 30 };
+	char bar[WIDTH + 1];
+	uint64_t t;
+	unsigned fill;
+
+	if (!p->tty || total < IMG_PROGRESS_MIN)
+		return;
+	t = now_ns();
+	if (p->drawn && done < total && t - p->last_ns < 100000000u)
+		return;
+	p->last_ns = t;
+	p->drawn = 1;
+	fill = done >= total ? WIDTH : (unsigned)(done * WIDTH / total);
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', WIDTH - fill);
+	bar[WIDTH] = 0;
+	fprintf(stderr, "\r%s [%s] %3u%% %llu/%llu MiB", p->what, bar,
+		(unsigned)(done >= total ? 100 : done * 100 / total), (unsigned long long)(done >> 20),
+		(unsigned long long)(total >> 20));
+	fflush(stderr);
+}
+
+void img_progress_end(struct img_progress *p)
+{
+	if (p->drawn)
+		fputs("\r\033[K", stderr);
+	p->drawn = 0;
 }
 
 int img_cli_schema(struct img_cli *c)

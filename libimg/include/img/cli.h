@@ -37,6 +37,24 @@ int img_cli_schema(struct img_cli *c);
  */
 int img_cli_color(const char *mode);
 
+/*
+ * A progress bar on stderr for long work over large data (core export,
+ * conversion, search over GBs): drawn only when stderr is a terminal, the
+ * tool is not quiet and the work covers IMG_PROGRESS_MIN bytes or more; at
+ * most ten redraws a second; img_progress_end erases it.
+ */
+#define IMG_PROGRESS_MIN ((uint64_t)64 << 20)
+struct img_progress {
+	const struct img_cli *c;
+	char what[64];
+	int tty;
+	int drawn;
+	uint64_t last_ns;
+};
+void img_progress_begin(struct img_progress *p, const struct img_cli *c, const char *what);
+void img_progress_update(struct img_progress *p, uint64_t done, uint64_t total);
+void img_progress_end(struct img_progress *p);
+
 /* "4096", "4k", "16M", "1G", "0x1000" */
 int img_parse_size(const char *s, uint64_t *v);
 /* C integer syntax: "0x7f...", "123", "0777" */
