@@ -287,7 +287,12 @@ static int write_headers(struct core *c, int fd, uint64_t note_off, size_t nnote
 	eh.e_phoff = gelf_fsize(e, ELF_T_EHDR, 1, EV_CURRENT);
 	if (nph >= PN_XNUM)
 		eh.e_shoff = eh.e_phoff + nph * gelf_fsize(e, ELF_T_PHDR, 1, EV_CURRENT);
-	if (!gelf_update_ehdr(e, &eh) || !gelf_newphdr(e, nph))
+	if (!gelf_update_ehdr(e, &eh))
+		return elf_fail(e, err);
+	/* libelf keeps the count past PN_XNUM in section 0, which must exist first */
+	if (nph >= PN_XNUM && !elf_getscn(e, 0))
+		return elf_fail(e, err);
+	if (!gelf_newphdr(e, nph))
 		return elf_fail(e, err);
 	memset(&ph, 0, sizeof(ph));
 	ph.p_type = PT_NOTE;

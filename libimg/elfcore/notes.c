@@ -96,6 +96,7 @@ static int prstatus(struct img_buf *b, const struct core_arch *a, const struct c
 	const struct img_task *t = p->task;
 	unsigned w = a->word;
 	uint8_t *d = note_or_fail(b, "CORE", CORE_NT_PRSTATUS, core_prstatus_size(a), err);
+	int r;
 
 	if (!d)
 		return -ENOMEM;
@@ -109,8 +110,9 @@ static int prstatus(struct img_buf *b, const struct core_arch *a, const struct c
 	core_le(d + PRS_PID(w) + 8, t->pgid, 4);
 	core_le(d + PRS_PID(w) + 12, t->sid, 4);
 	/* the times are not in the image: zero, as for a task that never ran */
-	if (a->fill_gregs(ti, d + PRS_REG(w), err))
-		return -EINVAL;
+	r = a->fill_gregs(ti, d + PRS_REG(w), err);
+	if (r)
+		return r;
 	core_le(d + PRS_REG(w) + a->gregs, (uint32_t)a->fpvalid, 4);
 	return 0;
 }
