@@ -161,6 +161,9 @@ static int check_file(struct core *c, const struct img_vma *v, int *ok)
 
 static int plan_vma(struct core *c, const struct img_vma *v, struct img_err *err)
 {
+	uint8_t magic[4];
+	size_t have = 0;
+	uint64_t a;
 	int ok = 1, r;
 
 	if (v->kind == IMG_VMA_FILE && v->file && v->file->type == FD_REG && v->file->path) {
@@ -172,8 +175,19 @@ static int plan_vma(struct core *c, const struct img_vma *v, struct img_err *err
 	}
 	if (ok)
 		return add_seg(c, v, v->start, v->end, 1) ? img_err_set(err, ENOMEM, "out of memory") : 0;
-	/* the file keeps the pages the image lacks: cut the mapping where that changes */
-	for (uint64_t a = v->start; a < v->end;) {
+	/*
+	 * The file keeps the pages the image lacks: cut the mapping where that
+	 * changes.  But the first page of an ELF file stays, as the kernel keeps
+	 * it (coredump_filter bit 4): debuggers find a mapping's build-id there.
+	 */
+	a = v->start;
+	if (!v->pgoff && (v->prot & 1) && !img_mem_read(c->m, a, magic, 4, &have, NULL) && have == 4 &&
+	    !memcmp(magic, ELFMAG, SELFMAG)) {
+		if (add_seg(c, v, a, a + CORE_PAGE, 1))
+			return img_err_set(err, ENOMEM, "out of memory");
+		a += CORE_PAGE;
+	}
+	while (a < v->end) {
 		struct img_mem_run run;
 
 		r = img_mem_run(c->m, a, v->end, &run, err);

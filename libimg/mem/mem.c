@@ -513,12 +513,13 @@ static struct rootfile *root_file(struct img_mem *m, const struct img_file *f)
 	rf->id = f->id;
 	/* paths come from the image: stay under the root */
 	if (!f->path || f->path[0] != '/' || strstr(f->path, "/../") ||
-	    snprintf(path, sizeof(path), "%s%s", m->root, f->path) >= (int)sizeof(path)) {
+	    snprintf(path, sizeof(path), "%s%s", strcmp(m->root, "/") ? m->root : "", f->path) >= (int)sizeof(path)) {
 		rf->code = EINVAL;
 		snprintf(rf->why, sizeof(rf->why), "the image names no path under the root for it");
 	} else if (img_src_open(path, &rf->src, &e)) {
 		rf->code = e.code ? e.code : ENOENT;
-		snprintf(rf->why, sizeof(rf->why), "%.380s", e.msg);
+		snprintf(rf->why, sizeof(rf->why), "%s under '%.200s' (%.150s)",
+			 rf->code == ENOENT ? "not found" : "cannot be read", m->root, strerror(rf->code));
 	} else if ((rf->code = -same_file(f, path, rf->src, rf->why, sizeof(rf->why)))) {
 		img_src_unref(rf->src);
 		rf->src = NULL;
