@@ -147,7 +147,7 @@ int cmd_core(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv
 		img_out_putc(&o, '\n');
 	}
 	img_out_flush(&o);
-	if (!r) {
+	if (!r && out.len) {
 		img_out_fd(&o, 1);
 		img_out_write(&o, out.data, out.len);
 		img_out_flush(&o);

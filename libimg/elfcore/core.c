@@ -426,11 +426,34 @@ static int read_back(int fd, const char *name, struct img_err *err)
 	return r;
 }
 
+/* Give the unnamed file a temporary name beside path, through /proc (or AT_EMPTY_PATH where /proc is absent). */
+static int name_unnamed(int fd, const char *path, char *tmp, size_t cap, struct img_err *err)
+{
+	char proc[64];
+	int e = 0;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < 100; i++) {
+		if (snprintf(tmp, cap, "%s.tmp-%ld-%d", path, (long)getpid(), i) >= (int)cap) {
+			e = ENAMETOOLONG;
+			break;
+		}
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) || (errno != EEXIST &&
+		    !linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH)))
+			return 0;
+		e = errno;
+		if (e != EEXIST)
+			break;
+	}
+	img_err_subject(err, path);
+	return img_err_set(err, e, "cannot name the core written: %s", strerror(e));
+}
+
 int img_core_write_dir(struct img_ckpt *ck, const struct img_task *t, const char *dir, const struct img_core_opts *o,
 		       struct img_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, r;
+	int fd, r, unnamed;
 
 	if (snprintf(path, sizeof(path), "%s/core.%u", dir, t->pid) >= (int)sizeof(path)) {
 		img_err_subject(err, dir);
@@ -439,16 +462,30 @@ int img_core_write_dir(struct img_ckpt *ck, const struct img_task *t, const char
 	r = img_core_supported(t, err);
 	if (r)
 		return r;
-	fd = img_tmp_create(path, tmp, sizeof(tmp), err);
-	if (fd < 0)
-		return fd;
+	/*
+	 * An unnamed file (O_TMPFILE) where the file system has them: a run
+	 * killed half way through gigabytes leaves nothing behind.  It gets a
+	 * name once complete and read back, then the final one.
+	 */
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	unnamed = fd >= 0;
+	if (!unnamed) {
+		fd = img_tmp_create(path, tmp, sizeof(tmp), err);
+		if (fd < 0)
+			return fd;
+	}
 	r = img_core_write(ck, t, fd, o, err);
 	if (r && !err->subject[0])
 		img_err_subject(err, path);
 	if (!r)
 		r = read_back(fd, path, err);
+	if (!r && unnamed)
+		r = name_unnamed(fd, path, tmp, sizeof(tmp), err);
 	if (r) {
-		img_tmp_abort(fd, tmp);
+		if (unnamed)
+			close(fd);
+		else
+			img_tmp_abort(fd, tmp);
 		return r;
 	}
 	return img_tmp_commit(fd, tmp, path, 0600, err);

@@ -22,6 +22,7 @@
 
 struct archset {
 	const char *dir, *mtype, *comm;
+	uint64_t hwcap;                   /* AT_HWCAP: debuggers pick the FP registers of a core by it */
 	uint64_t text, data, stack;       /* addresses */
 	const uint32_t *threads;
 	size_t nthreads;
@@ -164,7 +165,7 @@ static void write_arch_mm(const struct archset *a)
 		{ a->data, a->data + 3 * PG, 0, 0, 3, 0x22, 0x201, -1, 0, 0 },
 		{ a->stack, a->stack + PG, 0, 0, 3, 0x122, 0x203, -1, 0, 0 },
 	};
-	const uint64_t auxv[] = { 6, PG, 9, a->text, 0, 0 };
+	const uint64_t auxv[] = { 16, a->hwcap, 6, PG, 9, a->text, 0, 0 };
 	static uint8_t pages[4 * PG];
 	struct img_msg *m;
 
@@ -246,12 +247,13 @@ void gen_arch(void)
 {
 	static const uint32_t two[] = { 1, 2 }, one[] = { 1 };
 	static const struct archset sets[] = {
-		{ "aarch64", "AARCH64", "arch-aarch64", 0xaaaad0000000ull, 0xaaaad0010000ull, 0xffffe0000000ull, two, 2,
-		  ti_aarch64, 0 },
-		{ "arm", "ARM", "arch-arm", 0x10000, 0x20000, 0xbe800000, one, 1, ti_arm, 0 },
-		{ "x86-xsave", "X86_64", "arch-x86-xsave", 0x400000, 0x600000, 0x7ffd00000000ull, one, 1,
+		{ "aarch64", "AARCH64", "arch-aarch64", 0x3 /* fp asimd */, 0xaaaad0000000ull, 0xaaaad0010000ull,
+		  0xffffe0000000ull, two, 2, ti_aarch64, 0 },
+		/* half thumb fastmult vfp edsp neon vfpv3 tls vfpd32 */
+		{ "arm", "ARM", "arch-arm", 0x8b0d6, 0x10000, 0x20000, 0xbe800000, one, 1, ti_arm, 0 },
+		{ "x86-xsave", "X86_64", "arch-x86-xsave", 0x178bfbff, 0x400000, 0x600000, 0x7ffd00000000ull, one, 1,
 		  ti_x86_xsave, 1 },
-		{ "x86-avx", "X86_64", "arch-x86-avx", 0x400000, 0x600000, 0x7ffd00000000ull, one, 1, ti_x86_avx, 0 },
+		{ "x86-avx", "X86_64", "arch-x86-avx", 0x178bfbff, 0x400000, 0x600000, 0x7ffd00000000ull, one, 1, ti_x86_avx, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)

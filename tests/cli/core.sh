@@ -117,6 +117,31 @@ if have gdb; then
 	check "gdb x86-avx: memory" grep -q '"x86-avx data page"' "$T/g.txt"
 fi
 
+# gdb-multiarch on the aarch64 and arm cores: the registers where gdb reads them, the memory
+if have gdb-multiarch; then
+	gdb-multiarch -batch -nx -ex 'thread apply all info registers x0 x30 pc sp' -ex 'p/x $tpidr' -ex 'p/x $fpsr' \
+		-ex 'p/x $v1.d.u[0]' -ex 'x/s 0xaaaad0010000' -ex 'x/s 0xffffe0000f80' -c "$T/arch-aarch64/core.1" > "$T/g.txt" 2>&1
+	check "gdb aarch64: no warning" bash -c "! grep -qi warning '$T/g.txt'"
+	check "gdb aarch64: two threads" test "$(grep -c '^Thread [12] (LWP [12])' "$T/g.txt")" = 2
+	check "gdb aarch64: x30 of thread 2" grep -q "^x30 *0x1f002 " "$T/g.txt"
+	check "gdb aarch64: pc of thread 1" grep -q "^pc *0xaaaad0000084 " "$T/g.txt"
+	check "gdb aarch64: sp of thread 2" grep -q "^sp *0xffffe0000ee0 " "$T/g.txt"
+	check "gdb aarch64: tpidr_el0" grep -q "= 0xffffb7ff8020" "$T/g.txt"
+	check "gdb aarch64: fpsr" grep -q "= 0x10$" "$T/g.txt"
+	check "gdb aarch64: v1" grep -q "= 0x3ff0000000000001" "$T/g.txt"
+	check "gdb aarch64: data" grep -q '"aarch64 data page"' "$T/g.txt"
+	check "gdb aarch64: the command line on the stack" grep -q '"arch-aarch64"' "$T/g.txt"
+	gdb-multiarch -batch -nx -ex 'info registers r0 pc cpsr' -ex 'p/x $d31' -ex 'p/x $fpscr' -ex 'x/s 0x20000' \
+		-c "$T/arch-arm/core.1" > "$T/g.txt" 2>&1
+	check "gdb arm: no warning" bash -c "! grep -qi warning '$T/g.txt'"
+	check "gdb arm: r0" grep -q "^r0 *0x101 " "$T/g.txt"
+	check "gdb arm: pc" grep -q "^pc *0x10040 " "$T/g.txt"
+	check "gdb arm: cpsr" grep -q "^cpsr *0x60000010 " "$T/g.txt"
+	check "gdb arm: d31 (NT_ARM_VFP)" grep -q "= 0x3ff000000000001f" "$T/g.txt"
+	check "gdb arm: fpscr after the 32 registers" grep -q "= 0x3000000" "$T/g.txt"
+	check "gdb arm: data" grep -q '"arm data page"' "$T/g.txt"
+fi
+
 # JSON
 "$CONVERT" core "$A/aarch64" -o "$T/json" -j > "$T/j.json" 2> "$T/err"
 check "JSON: one object per core" python3 -c '

@@ -165,7 +165,7 @@ static void expect_notes(const struct core *c, const uint32_t (*want)[2], size_t
 static void test_x86_xsave(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 336 }, { NT_PRPSINFO, 136 }, { NT_SIGINFO_, 128 },
-					    { NT_AUXV, 48 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 2696 } };
+					    { NT_AUXV, 64 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 2696 } };
 	struct img_err e = { 0 };
 	struct core c;
 	const uint8_t *p;
@@ -231,7 +231,7 @@ static void test_x86_xsave(void)
 static void test_x86_avx(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 336 }, { NT_PRPSINFO, 136 }, { NT_SIGINFO_, 128 },
-					    { NT_AUXV, 48 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 832 } };
+					    { NT_AUXV, 64 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 832 } };
 	struct img_err e = { 0 };
 	struct core c;
 	int r = -1;
@@ -278,7 +278,7 @@ static void test_x86_avx(void)
 static void test_aarch64(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 392 }, { NT_PRPSINFO, 136 }, { NT_SIGINFO_, 128 },
-					    { NT_AUXV, 48 }, { NT_FPREGSET, 528 }, { NT_ARM_TLS_, 8 },
+					    { NT_AUXV, 64 }, { NT_FPREGSET, 528 }, { NT_ARM_TLS_, 8 },
 					    { NT_PRSTATUS, 392 }, { NT_SIGINFO_, 128 }, { NT_FPREGSET, 528 },
 					    { NT_ARM_TLS_, 8 } };
 	struct img_err e = { 0 };
@@ -316,7 +316,7 @@ static void test_aarch64(void)
 static void test_arm(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 148 }, { NT_PRPSINFO, 124 }, { NT_SIGINFO_, 128 },
-					    { NT_AUXV, 24 }, { NT_ARM_VFP_, 260 } };
+					    { NT_AUXV, 32 }, { NT_ARM_VFP_, 260 } };
 	struct img_err e = { 0 };
 	struct core c;
 	const uint8_t *p;
