@@ -26,6 +26,7 @@
 
 #define CHUNK ((uint64_t)4 << 20)  /* bytes written between progress reports and releases */
 #define FD_REG 1                    /* fd_types */
+#define MADV_DONTDUMP_BIT (1ull << 16) /* vma_entry.madv: 1 << MADV_DONTDUMP */
 
 static const struct core_arch *const arches[] = { &core_arch_x86_64, &core_arch_aarch64, &core_arch_arm };
 
@@ -166,6 +167,9 @@ static int plan_vma(struct core *c, const struct img_vma *v, struct img_err *err
 	uint64_t a;
 	int ok = 1, r;
 
+	/* madvise(MADV_DONTDUMP) (vvar, reservations of sanitizers): a segment without bytes, as the kernel writes it */
+	if (img_msg_u64(v->msg, "madv", 0) & MADV_DONTDUMP_BIT)
+		return add_seg(c, v, v->start, v->end, 0) ? img_err_set(err, ENOMEM, "out of memory") : 0;
 	if (v->kind == IMG_VMA_FILE && v->file && v->file->type == FD_REG && v->file->path) {
 		r = check_file(c, v, &ok);
 		if (r)

@@ -302,6 +302,11 @@ if have readelf; then
 	check "by default it has" \
 		bash -c "readelf -lW '$T/cores-multi/core.1' | grep -qE 'LOAD +0x[0-9a-f]+ 0x0*${libc_text#0x} 0x0+ 0x0*156000 '"
 fi
+vvar=$("$INSPECT" maps -j "$M" --pid 1 | python3 -c '
+import json, sys
+print(next(m["start"] for m in json.load(sys.stdin)[0]["maps"] if m["kind"] == "vvar"))')
+have readelf && check "madvise(MADV_DONTDUMP) (vvar): a segment without bytes" \
+	bash -c "readelf -lW '$T/cores-multi/core.1' | grep -qE 'LOAD +0x[0-9a-f]+ 0x0*${vvar#0x} 0x0+ 0x0+ '"
 check "--no-file-pages: a smaller core" test "$(du -k "$T/nofile/core.1" | cut -f1)" -lt "$(du -k "$T/cores-multi/core.1" | cut -f1)"
 if have gdb; then
 	gdb -batch -nx -ex 'bt' /tmp/subjects/subject_multi -c "$T/nofile/core.1" > "$T/g.txt" 2>&1
