@@ -25,6 +25,7 @@
 #include "priv.h"
 
 #define CHUNK ((uint64_t)4 << 20)  /* bytes written between progress reports and releases */
+#define CORE_MAX ((uint64_t)1 << 56) /* a larger core is no process's: 57 bits is the largest user address space */
 #define FD_REG 1                    /* fd_types */
 #define MADV_DONTDUMP_BIT (1ull << 16) /* vma_entry.madv: 1 << MADV_DONTDUMP */
 
@@ -160,6 +161,24 @@ static int check_file(struct core *c, const struct img_vma *v, int *ok)
 	return 0;
 }
 
+/* The model keeps what it cannot use as a problem; a core needs every mapping whole, aligned and apart. */
+static int check_vma(const struct img_task *t, size_t i, struct img_err *err)
+{
+	const struct img_vma *v = &t->mm->vmas[i];
+	char subj[64];
+
+	if (v->end > v->start && !((v->start | v->end) & (CORE_PAGE - 1)) && (!i || v->start >= v[-1].end))
+		return 0;
+	snprintf(subj, sizeof(subj), "mm-%u.img", t->pid);
+	img_err_subject(err, subj);
+	if (v->end <= v->start || ((v->start | v->end) & (CORE_PAGE - 1)))
+		return img_err_set(err, EINVAL, "VMA 0x%llx-0x%llx is empty or not page aligned",
+				   (unsigned long long)v->start, (unsigned long long)v->end);
+	return img_err_set(err, EINVAL, "VMA 0x%llx-0x%llx overlaps the one before (0x%llx-0x%llx)",
+			   (unsigned long long)v->start, (unsigned long long)v->end, (unsigned long long)v[-1].start,
+			   (unsigned long long)v[-1].end);
+}
+
 static int plan_vma(struct core *c, const struct img_vma *v, struct img_err *err)
 {
 	uint8_t magic[4];
@@ -225,16 +244,18 @@ static int write_at(int fd, const void *p, size_t n, uint64_t off, struct img_er
 	return 0;
 }
 
-/* The memory of one segment: the bytes the image has, holes elsewhere. */
+/* The memory of one segment: the bytes the image has, a chunk at a time; holes elsewhere, skipped whole. */
 static int write_seg(struct core *c, int fd, const struct seg *s, struct img_err *err)
 {
 	for (uint64_t a = s->start; a < s->end;) {
-		uint64_t lim = s->end - a > CHUNK ? a + CHUNK : s->end, n;
 		struct img_mem_run run;
-		int r = img_mem_run(c->m, a, lim, &run, err);
+		int r = img_mem_run(c->m, a, s->end, &run, err);
+		uint64_t n;
 
 		if (r)
 			return r;
+		if (run.data && run.end - a > CHUNK)
+			run.end = a + CHUNK;
 		n = run.end - a;
 		if (run.data) {
 			r = write_at(fd, run.data, (size_t)n, s->off + (a - s->start), err);
@@ -264,7 +285,7 @@ static int elf_fail(Elf *e, struct img_err *err)
 }
 
 /* Where everything goes: the headers, the notes at *note_off, then each segment's bytes from a page on. */
-static void layout(struct core *c, size_t nnotes, uint64_t *note_off)
+static int layout(struct core *c, size_t nnotes, uint64_t *note_off, struct img_err *err)
 {
 	size_t (*fsize)(Elf_Type, size_t, unsigned int) = c->a->word == 8 ? elf64_fsize : elf32_fsize;
 	uint64_t off = fsize(ELF_T_EHDR, 1, EV_CURRENT) + (c->nseg + 1) * fsize(ELF_T_PHDR, 1, EV_CURRENT);
@@ -279,12 +300,17 @@ static void layout(struct core *c, size_t nnotes, uint64_t *note_off)
 
 		c->seg[i].off = off;
 		if (c->seg[i].data) {
+			if (n > CORE_MAX - off)
+				return img_err_set(err, EFBIG, "the mappings up to 0x%llx add up to more than a core file can "
+						   "hold (%llu PiB)", (unsigned long long)c->seg[i].end,
+						   (unsigned long long)(CORE_MAX >> 50));
 			off += n;
 			c->total += n;
 		}
 		c->st.mem += n;
 	}
 	c->st.size = off;
+	return 0;
 }
 
 /* The ELF header and the program headers, through libelf. */
@@ -367,7 +393,7 @@ int img_core_write(struct img_ckpt *ck, const struct img_task *t, int fd, const 
 	if (!r)
 		r = img_mem_set_root(c.m, c.o->root ? c.o->root : "/", err);
 	for (size_t i = 0; !r && i < t->mm->nvmas; i++)
-		r = plan_vma(&c, &t->mm->vmas[i], err);
+		r = check_vma(t, i, err) ? -EINVAL : plan_vma(&c, &t->mm->vmas[i], err);
 	if (!r) {
 		p.mem = c.m;
 		p.files = c.files;
@@ -378,10 +404,10 @@ int img_core_write(struct img_ckpt *ck, const struct img_task *t, int fd, const 
 		r = img_err_set(err, ENOMEM, "out of memory");
 	if (!r && elf_version(EV_CURRENT) == EV_NONE)
 		r = img_err_set(err, EIO, "libelf: %s", elf_errmsg(-1));
-	if (!r) {
-		layout(&c, notes.len, &note_off);
+	if (!r)
+		r = layout(&c, notes.len, &note_off, err);
+	if (!r)
 		r = write_headers(&c, fd, note_off, notes.len, err);
-	}
 	if (!r)
 		r = write_at(fd, notes.data, notes.len, note_off, err);
 	for (size_t i = 0; !r && i < c.nseg; i++)

@@ -44,6 +44,26 @@ check "ppc64, every process: status 2" test "$(st "$CONVERT" core "$T/ppc" -o "$
 check "ppc64, every process: a warning and no core" grep -q "no process of the checkpoint has a core to write" "$T/err"
 check "ppc64: no file left" test -z "$(ls -A "$T/ppc-out")"
 
+# hostile mappings: overlapping, unaligned, and one of 16 EiB that no core can hold
+for bad in overlap unaligned huge; do
+	cp -r "$A/x86-avx" "$T/$bad"
+	"$INSPECT" decode -i "$A/x86-avx/mm-1.img" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = d["entries"][0]["vmas"]
+if sys.argv[1] == "overlap": v[1]["start"] = v[0]["start"]
+if sys.argv[1] == "unaligned": v[1]["end"] += 1
+if sys.argv[1] == "huge": v[2]["end"] = 2**64 - 4096
+json.dump(d, sys.stdout)' "$bad" > "$T/$bad.json"
+	"$CONVERT" encode -i "$T/$bad.json" -o "$T/$bad/mm-1.img"
+	check "$bad mapping: status 2" test "$(st "$CONVERT" core "$T/$bad" -o "$T/$bad-out")" = 2
+	cp "$T/err" "$T/$bad.err"
+	check "$bad mapping: nothing written" test -z "$(ls -A "$T/$bad-out")"
+done
+check "overlapping mappings: the message" grep -q "cannot write the core of 'mm-1.img': VMA 0x400000-0x[0-9a-f]* overlaps the one before" "$T/overlap.err"
+check "an unaligned mapping: the message" grep -q "cannot write the core of 'mm-1.img': VMA 0x600000-0x603001 is empty or not page aligned" "$T/unaligned.err"
+check "a mapping of 16 EiB: the message" grep -q "add up to more than a core file can hold" "$T/huge.err"
+
 # the arch sets: every note, as readelf and eu-readelf list them
 declare -A notes=(
 	[aarch64]="NT_PRSTATUS NT_PRPSINFO NT_SIGINFO NT_AUXV NT_FPREGSET NT_ARM_TLS"
