@@ -11,7 +11,6 @@
  */
 #include <elf.h>
 #include <errno.h>
-#include <string.h>
 
 #include "priv.h"
 
@@ -52,19 +51,19 @@ static int a64_gregs(const struct img_msg *ti, uint8_t *out, struct img_err *err
 static int a64_notes(struct img_buf *b, const struct img_msg *ti, struct img_err *err)
 {
 	const struct img_msg *fp = img_msg_sub(ti, "fpsimd");
-	uint8_t fpsimd[A64_FPSIMD] = { 0 }, *d;
+	uint8_t *d;
 
 	if (!fp)
 		return img_err_set(err, EINVAL, "ti_aarch64 has no fpsimd");
-	if (put_regs(fp, "ti_aarch64.fpsimd", "vregs", 64, 8, fpsimd, err))
+	/* the notes are filled in place: a failure drops the whole buffer */
+	d = core_note(b, "CORE", CORE_NT_FPREGSET, A64_FPSIMD);
+	if (!d)
+		return img_err_set(err, ENOMEM, "out of memory");
+	if (put_regs(fp, "ti_aarch64.fpsimd", "vregs", 64, 8, d, err))
 		return -EINVAL;
-	core_le(fpsimd + 512, img_msg_u64(fp, "fpsr", 0), 4);
-	core_le(fpsimd + 516, img_msg_u64(fp, "fpcr", 0), 4);
-	d = core_note(b, "CORE", CORE_NT_FPREGSET, sizeof(fpsimd));
-	if (d) {
-		memcpy(d, fpsimd, sizeof(fpsimd));
-		d = core_note(b, "LINUX", CORE_NT_ARM_TLS, 8);
-	}
+	core_le(d + 512, img_msg_u64(fp, "fpsr", 0), 4);
+	core_le(d + 516, img_msg_u64(fp, "fpcr", 0), 4);
+	d = core_note(b, "LINUX", CORE_NT_ARM_TLS, 8);
 	if (!d)
 		return img_err_set(err, ENOMEM, "out of memory");
 	core_le(d, img_msg_u64(ti, "tls", 0), 8);
@@ -106,17 +105,16 @@ static int arm_gregs(const struct img_msg *ti, uint8_t *out, struct img_err *err
 static int arm_notes(struct img_buf *b, const struct img_msg *ti, struct img_err *err)
 {
 	const struct img_msg *fp = img_msg_sub(ti, "fpstate");
-	uint8_t vfp[ARM_VFP] = { 0 }, *d;
+	uint8_t *d;
 
 	if (!fp)
 		return img_err_set(err, EINVAL, "ti_arm has no fpstate");
-	if (put_regs(fp, "ti_arm.fpstate", "vfp_regs", 32, 8, vfp, err))
-		return -EINVAL;
-	core_le(vfp + 256, img_msg_u64(fp, "fpscr", 0), 4);
-	d = core_note(b, "LINUX", CORE_NT_ARM_VFP, sizeof(vfp));
+	d = core_note(b, "LINUX", CORE_NT_ARM_VFP, ARM_VFP);
 	if (!d)
 		return img_err_set(err, ENOMEM, "out of memory");
-	memcpy(d, vfp, sizeof(vfp));
+	if (put_regs(fp, "ti_arm.fpstate", "vfp_regs", 32, 8, d, err))
+		return -EINVAL;
+	core_le(d + 256, img_msg_u64(fp, "fpscr", 0), 4);
 	return 0;
 }
 

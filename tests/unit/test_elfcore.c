@@ -161,24 +161,34 @@ static void expect_notes(const struct core *c, const uint32_t (*want)[2], size_t
 	}
 }
 
+/* Write the core of set and read it back: its class, machine and notes; 0 when the checks could run. */
+static int core_of(const char *set, struct core *c, int cls, int mach, const uint32_t (*want)[2], size_t n)
+{
+	struct img_err e = { 0 };
+	int r = -1;
+
+	if (!have_testdata())
+		return -1;
+	CU_ASSERT_EQUAL_FATAL(write_core(set, c, &r, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	read_core(c);
+	CU_ASSERT_EQUAL(c->eh.e_ident[EI_CLASS], cls);
+	CU_ASSERT_EQUAL(c->eh.e_machine, mach);
+	if (want)
+		expect_notes(c, want, n);
+	return 0;
+}
+
 /* x86_64 with every XSAVE component, in a group stop: the layouts of elf_prstatus, elf_prpsinfo, siginfo and XSAVE */
 static void test_x86_xsave(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 336 }, { NT_PRPSINFO, 136 }, { NT_SIGINFO_, 128 },
 					    { NT_AUXV, 64 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 2696 } };
-	struct img_err e = { 0 };
 	struct core c;
 	const uint8_t *p;
-	int r = -1;
 
-	if (!have_testdata())
+	if (core_of(ARCH "/x86-xsave", &c, ELFCLASS64, EM_X86_64, want, sizeof(want) / sizeof(want[0])))
 		return;
-	CU_ASSERT_EQUAL_FATAL(write_core(ARCH "/x86-xsave", &c, &r, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	read_core(&c);
-	CU_ASSERT_EQUAL(c.eh.e_ident[EI_CLASS], ELFCLASS64);
-	CU_ASSERT_EQUAL(c.eh.e_machine, EM_X86_64);
-	expect_notes(&c, want, sizeof(want) / sizeof(want[0]));
 	/* elf_prstatus: the stop signal, pending SIGUSR1, blocked SIGTERM, ids, user_regs_struct, pr_fpvalid */
 	p = c.notes[0].desc;
 	CU_ASSERT_EQUAL(le(p, 4), 20);
@@ -232,16 +242,10 @@ static void test_x86_avx(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 336 }, { NT_PRPSINFO, 136 }, { NT_SIGINFO_, 128 },
 					    { NT_AUXV, 64 }, { NT_FPREGSET, 512 }, { NT_X86_XSTATE_, 832 } };
-	struct img_err e = { 0 };
 	struct core c;
-	int r = -1;
 
-	if (!have_testdata())
+	if (core_of(ARCH "/x86-avx", &c, ELFCLASS64, EM_X86_64, want, sizeof(want) / sizeof(want[0])))
 		return;
-	CU_ASSERT_EQUAL_FATAL(write_core(ARCH "/x86-avx", &c, &r, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	read_core(&c);
-	expect_notes(&c, want, sizeof(want) / sizeof(want[0]));
 	CU_ASSERT_EQUAL(le(c.notes[5].desc + 464, 8), 0x7);
 	CU_ASSERT_EQUAL(le(c.notes[5].desc + 512, 8), 0x7);
 	/* an alive task: the checkpoint's own stop, from the kernel */
@@ -281,19 +285,11 @@ static void test_aarch64(void)
 					    { NT_AUXV, 64 }, { NT_FPREGSET, 528 }, { NT_ARM_TLS_, 8 },
 					    { NT_PRSTATUS, 392 }, { NT_SIGINFO_, 128 }, { NT_FPREGSET, 528 },
 					    { NT_ARM_TLS_, 8 } };
-	struct img_err e = { 0 };
 	struct core c;
 	const uint8_t *p;
-	int r = -1;
 
-	if (!have_testdata())
+	if (core_of(ARCH "/aarch64", &c, ELFCLASS64, EM_AARCH64, want, sizeof(want) / sizeof(want[0])))
 		return;
-	CU_ASSERT_EQUAL_FATAL(write_core(ARCH "/aarch64", &c, &r, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	read_core(&c);
-	CU_ASSERT_EQUAL(c.eh.e_ident[EI_CLASS], ELFCLASS64);
-	CU_ASSERT_EQUAL(c.eh.e_machine, EM_AARCH64);
-	expect_notes(&c, want, sizeof(want) / sizeof(want[0]));
 	for (int t = 0; t < 2; t++) {
 		p = c.notes[t ? 6 : 0].desc;
 		CU_ASSERT_EQUAL(le(p + 32, 4), (uint64_t)t + 1);
@@ -317,19 +313,11 @@ static void test_arm(void)
 {
 	static const uint32_t want[][2] = { { NT_PRSTATUS, 148 }, { NT_PRPSINFO, 124 }, { NT_SIGINFO_, 128 },
 					    { NT_AUXV, 32 }, { NT_ARM_VFP_, 260 } };
-	struct img_err e = { 0 };
 	struct core c;
 	const uint8_t *p;
-	int r = -1;
 
-	if (!have_testdata())
+	if (core_of(ARCH "/arm", &c, ELFCLASS32, EM_ARM, want, sizeof(want) / sizeof(want[0])))
 		return;
-	CU_ASSERT_EQUAL_FATAL(write_core(ARCH "/arm", &c, &r, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	read_core(&c);
-	CU_ASSERT_EQUAL(c.eh.e_ident[EI_CLASS], ELFCLASS32);
-	CU_ASSERT_EQUAL(c.eh.e_machine, EM_ARM);
-	expect_notes(&c, want, sizeof(want) / sizeof(want[0]));
 	p = c.notes[0].desc;
 	CU_ASSERT_EQUAL(le(p + 20, 4), 1u << 14); /* pr_sighold */
 	CU_ASSERT_EQUAL(le(p + 24, 4), 1);        /* pr_pid */
@@ -351,15 +339,10 @@ static void test_arm(void)
 /* The bundled CRIU 4.2 dump: the XSAVE note of its AVX-512 machine (XCR0 0xe7) is 2688 bytes, as the kernel writes */
 static void test_sample(void)
 {
-	struct img_err e = { 0 };
 	struct core c;
-	int r = -1;
 
-	if (!have_testdata())
+	if (core_of("testdata/sample/tiny", &c, ELFCLASS64, EM_X86_64, NULL, 0))
 		return;
-	CU_ASSERT_EQUAL_FATAL(write_core("testdata/sample/tiny", &c, &r, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	read_core(&c);
 	CU_ASSERT_EQUAL_FATAL(c.nnotes, 7);
 	CU_ASSERT_EQUAL(c.notes[6].type, NT_X86_XSTATE_);
 	CU_ASSERT_EQUAL(c.notes[6].size, 2688);
@@ -435,35 +418,32 @@ static void many_vmas(struct img_image *img, struct img_msg *m)
 
 static void test_errors(void)
 {
-	struct img_err e = { 0 };
+	static const struct {
+		const char *from, *name;
+		void (*fn)(struct img_image *img, struct img_msg *m);
+		int code;
+		const char *msg;
+	} cases[] = {
+		{ ARCH "/arm", "ppc", to_ppc64, -ENOTSUP, "architecture ppc64 (mtype 4) has no core layout" },
+		{ ARCH "/x86-avx", "compat", to_compat, -ENOTSUP, "a 32-bit (compat) task" },
+		{ ARCH "/x86-avx", "ymmh", short_ymmh, -EINVAL, "ymmh_space has 65 values: the YMM component holds 64" },
+	};
 	char set[300];
 	struct core c;
-	int r = 0;
 
 	if (!have_testdata())
 		return;
-	CU_ASSERT_EQUAL_FATAL(variant(ARCH "/arm", "ppc", "core-1.img", to_ppc64, set, sizeof(set)), 0);
-	CU_ASSERT_EQUAL_FATAL(write_core(set, &c, &r, &e), 0);
-	CU_ASSERT_EQUAL(r, -ENOTSUP);
-	CU_ASSERT_STRING_EQUAL(e.subject, "core-1.img");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "architecture ppc64 (mtype 4) has no core layout"));
-	close_core(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct img_err e = { 0 };
+		int r = 0;
 
-	memset(&e, 0, sizeof(e));
-	CU_ASSERT_EQUAL_FATAL(variant(ARCH "/x86-avx", "compat", "core-1.img", to_compat, set, sizeof(set)), 0);
-	CU_ASSERT_EQUAL_FATAL(write_core(set, &c, &r, &e), 0);
-	CU_ASSERT_EQUAL(r, -ENOTSUP);
-	CU_ASSERT_STRING_EQUAL(e.subject, "core-1.img");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "compat"));
-	close_core(&c);
-
-	memset(&e, 0, sizeof(e));
-	CU_ASSERT_EQUAL_FATAL(variant(ARCH "/x86-avx", "ymmh", "core-1.img", short_ymmh, set, sizeof(set)), 0);
-	CU_ASSERT_EQUAL_FATAL(write_core(set, &c, &r, &e), 0);
-	CU_ASSERT_EQUAL(r, -EINVAL);
-	CU_ASSERT_STRING_EQUAL(e.subject, "core-1.img");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "ymmh_space has 65 values: the YMM component holds 64"));
-	close_core(&c);
+		CU_ASSERT_EQUAL_FATAL(variant(cases[i].from, cases[i].name, "core-1.img", cases[i].fn, set, sizeof(set)), 0);
+		CU_ASSERT_EQUAL_FATAL(write_core(set, &c, &r, &e), 0);
+		CU_ASSERT_EQUAL(r, cases[i].code);
+		CU_ASSERT_STRING_EQUAL(e.subject, "core-1.img");
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, cases[i].msg));
+		close_core(&c);
+	}
 }
 
 static void test_pn_xnum(void)
