@@ -417,9 +417,13 @@ int img_core_write(struct img_ckpt *ck, const struct img_task *t, int fd, const 
 		r = img_err_set(err, errno, "cannot set the core's size: %s", strerror(errno));
 	if (!r && c.o->progress)
 		c.o->progress(c.o->arg, c.done, c.total);
-	if (!r && c.st.missing)
-		warn(&c, "pagemap", "pid %u: %llu pages the image does not hold (lazy, or lost from the set) read as zeros "
-		     "in the core", t->pid, (unsigned long long)c.st.missing);
+	if (!r && c.st.missing) {
+		char pm[64];
+
+		snprintf(pm, sizeof(pm), "pagemap-%u.img", t->pid);
+		warn(&c, pm, "%llu pages the image does not hold (lazy, or lost from the set) read as zeros in the core "
+		     "of pid %u", (unsigned long long)c.st.missing, t->pid);
+	}
 	c.st.threads = t->nthreads;
 	c.st.segments = c.nseg;
 	c.st.files = c.nfiles;

@@ -64,6 +64,20 @@ check "overlapping mappings: the message" grep -q "cannot write the core of 'mm-
 check "an unaligned mapping: the message" grep -q "cannot write the core of 'mm-1.img': VMA 0x600000-0x603001 is empty or not page aligned" "$T/unaligned.err"
 check "a mapping of 16 EiB: the message" grep -q "add up to more than a core file can hold" "$T/huge.err"
 
+# pages left to a page server (lazy) are not in the image: holes, and a warning
+cp -r "$A/x86-avx" "$T/lazy"
+"$INSPECT" decode -i "$A/x86-avx/pagemap-1.img" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d["entries"][2]["flags"] = "PE_LAZY"
+json.dump(d, sys.stdout)' > "$T/lazy.json"
+"$CONVERT" encode -i "$T/lazy.json" -o "$T/lazy/pagemap-1.img"
+"$CONVERT" core "$T/lazy" -o "$T/lazy-out" -j > "$T/j.json" 2> "$T/err"
+check "lazy pages: a warning" grep -q "warning: 'pagemap-1.img': 2 pages the image does not hold (lazy, or lost from the set) read as zeros in the core of pid 1" "$T/err"
+check "lazy pages: counted" python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))[0]["missing_pages"] == 2' "$T/j.json"
+"$CONVERT" core "$T/lazy" -o "$T/lazy-q" -q > /dev/null 2> "$T/err"
+check "lazy pages: no warning with -q" test ! -s "$T/err"
+
 # the arch sets: every note, as readelf and eu-readelf list them
 declare -A notes=(
 	[aarch64]="NT_PRSTATUS NT_PRPSINFO NT_SIGINFO NT_AUXV NT_FPREGSET NT_ARM_TLS"

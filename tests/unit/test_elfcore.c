@@ -386,6 +386,11 @@ static void to_compat(struct img_image *img, struct img_msg *m)
 	img_msg_set_u64(&img->arena, g, "mode", 2);
 }
 
+static void to_zombie(struct img_image *img, struct img_msg *m)
+{
+	img_msg_set_u64(&img->arena, img_msg_sub(m, "tc"), "task_state", 6);
+}
+
 static void short_ymmh(struct img_image *img, struct img_msg *m)
 {
 	struct img_msg *x = img_msg_sub(img_msg_sub(img_msg_sub(m, "thread_info"), "fpregs"), "xsave");
@@ -426,6 +431,7 @@ static void test_errors(void)
 	} cases[] = {
 		{ ARCH "/arm", "ppc", to_ppc64, -ENOTSUP, "architecture ppc64 (mtype 4) has no core layout" },
 		{ ARCH "/x86-avx", "compat", to_compat, -ENOTSUP, "a 32-bit (compat) task" },
+		{ ARCH "/x86-avx", "zombie", to_zombie, -ENOTSUP, "pid 1 is a zombie: it has no memory to write a core of" },
 		{ ARCH "/x86-avx", "ymmh", short_ymmh, -EINVAL, "ymmh_space has 65 values: the YMM component holds 64" },
 	};
 	char set[300];
