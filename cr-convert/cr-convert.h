@@ -9,6 +9,7 @@
 
 int cmd_encode(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_pack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+int cmd_core(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_unpack(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 /* upgrade, downgrade, apply */
 int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);

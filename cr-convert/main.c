@@ -61,6 +61,13 @@ static const struct img_cmd commands[] = {
 	  "      --policy P       where a table cannot express something: bail, emulate (default), hope\n"
 	  "      --dry-run        print what would change, write nothing\n"
 	  "      --sync           flush the output to disk before it takes its name\n" },
+	{ "core", cmd_core, "core CKPT -o DIR [--pid PID] [--root DIR] [--no-file-pages]",
+	  "write an ELF core file of each process (core.PID, all threads) for gdb and other debuggers",
+	  "  -o, --out DIR        the folder to write core.PID into (made if missing)\n"
+	  "      --pid PID        only the process PID (default: every process)\n"
+	  "      --root DIR       where the files of file mappings are (default: /): pages the\n"
+	  "                       image lacks are read from them when they are the same files\n"
+	  "      --no-file-pages  leave those pages to the files (NT_FILE names them) instead\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

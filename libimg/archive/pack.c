@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "img/image.h"
 #include "internal.h"
 
 #define PACK_DEPTH 32
@@ -245,17 +246,9 @@ int img_archive_pack(const char *dir, const char *out, const struct img_pack_opt
 		return img_err_set(err, EINVAL, "the archive would be inside the folder it packs");
 	}
 	gzip = o->gzip >= 0 ? o->gzip : ends_with(out, ".gz") || ends_with(out, ".tgz");
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", out) >= (int)sizeof(tmp)) {
-		img_err_subject(err, out);
-		return img_err_set(err, ENAMETOOLONG, "path too long");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-
-		img_err_subject(err, out);
-		return img_err_set(err, e, "cannot create a temporary file: %s", strerror(e));
-	}
+	fd = img_tmp_create(out, tmp, sizeof(tmp), err);
+	if (fd < 0)
+		return fd;
 	r = img_tar_writer_open(fd, out, gzip, o->level, &p.w, err);
 	if (!r)
 		r = pack_all(&p, dir, o, container, err);

@@ -6,18 +6,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ck.h"
+#include "../elfcore/buildid.h"
 #include "rootpath.h"
 
 #define MAX_REPORTED 256
-#define BUILD_ID_MAX 64
 #define USK_EXTERN 1u
 #define SK_DGRAM 2
 #define SK_ESTABLISHED 1
@@ -53,85 +51,30 @@ static const char *kind_of(mode_t m)
 	return "a file of unknown type";
 }
 
-/* The GNU build-id note of an ELF file, as CRIU reads it (the PT_NOTE segments); its length, or 0. */
-static size_t elf_build_id(int fd, uint8_t *out, size_t cap)
-{
-	size_t n = 0, len = 0;
-	Elf *e;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e)
-		return 0;
-	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &n))
-		n = 0;
-	for (size_t i = 0; i < n && !len; i++) {
-		GElf_Phdr ph;
-		GElf_Nhdr nh;
-		Elf_Data *d;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE)
-			continue;
-		d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-		if (!d)
-			continue;
-		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) && nh.n_descsz <= cap) {
-				memcpy(out, (const char *)d->d_buf + desc_off, nh.n_descsz);
-				len = nh.n_descsz;
-				break;
-			}
-		}
-	}
-	elf_end(e);
-	return len;
-}
-
-static void hex(char *buf, size_t cap, const uint8_t *p, size_t n)
-{
-	size_t at = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < n && at + 3 < cap; i++)
-		at += (size_t)snprintf(buf + at, cap - at, "%02x", p[i]);
-}
-
 static void check_build_id(struct fck *k, struct ck_file *f, const char *path, struct ck_lookup *lk)
 {
 	struct ck *c = k->c;
-	uint8_t want[BUILD_ID_MAX], have[BUILD_ID_MAX];
-	size_t nwant = 0, nhave;
-	struct img_iter it;
-	uint64_t w;
+	uint8_t want[IMG_BUILD_ID_MAX], have[IMG_BUILD_ID_MAX];
+	size_t nwant = img_build_id_reg(f->msg, want, sizeof(want)), nhave;
 	int fd;
 
-	img_iter_init(&it, f->msg, "build_id");
-	while (nwant + 4 <= sizeof(want) && img_iter_next_u64(&it, &w)) {
-		uint32_t v = (uint32_t)w;
-
-		memcpy(want + nwant, &v, 4); /* the bytes as CRIU stored them, in host order */
-		nwant += 4;
-	}
 	if (!nwant || !S_ISREG(lk->st.st_mode))
 		return;
 	fd = ck_fd_reopen(lk->fd, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	nhave = elf_build_id(fd, have, sizeof(have));
+	nhave = img_build_id_file(fd, have, sizeof(have));
 	close(fd);
 	if (!nhave)
 		return; /* CRIU validates by size alone then */
-	if (((nhave + 3) & ~(size_t)3) != nwant || memcmp(have, want, nhave)) {
-		char a[2 * BUILD_ID_MAX + 1], b[2 * BUILD_ID_MAX + 1];
+	if (!img_build_id_same(have, nhave, want, nwant)) {
+		char a[2 * IMG_BUILD_ID_MAX + 1], b[2 * IMG_BUILD_ID_MAX + 1];
 		struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "files", "file-build-id", f->image, f->entry,
 						"'%s' is another build of the program than %s had (CRIU: File %s has bad build-ID)",
 						path, f->user ? f->user : "the task", path + 1);
 
-		hex(a, sizeof(a), want, nwant);
-		hex(b, sizeof(b), have, nhave);
+		img_build_id_hex(a, sizeof(a), want, nwant);
+		img_build_id_hex(b, sizeof(b), have, nhave);
 		fi->offset = f->off;
 		fi->field = "reg.build_id";
 		fi->subject = CK_F(c, "%s", path);

@@ -375,13 +375,11 @@ int img_image_write(struct img_image *img, struct img_buf *out, struct img_err *
 	return out->failed ? img_err_set(err, ENOMEM, "out of memory") : 0;
 }
 
-int img_write_file_atomic(const char *path, const void *p, size_t n, int mode, struct img_err *err)
+int img_tmp_create(const char *path, char *tmp, size_t cap, struct img_err *err)
 {
-	char tmp[PATH_MAX];
-	const char *s = p;
 	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp)) {
+	if (snprintf(tmp, cap, "%s.tmp-XXXXXX", path) >= (int)cap) {
 		img_err_subject(err, path);
 		return img_err_set(err, ENAMETOOLONG, "path too long");
 	}
@@ -392,22 +390,18 @@ int img_write_file_atomic(const char *path, const void *p, size_t n, int mode, s
 		img_err_subject(err, path);
 		return img_err_set(err, e, "cannot create a temporary file: %s", strerror(e));
 	}
-	while (n) {
-		ssize_t wr = write(fd, s, n);
+	return fd;
+}
 
-		if (wr < 0 && errno == EINTR)
-			continue;
-		if (wr <= 0) {
-			int e = wr < 0 ? errno : EIO;
+void img_tmp_abort(int fd, const char *tmp)
+{
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+}
 
-			close(fd);
-			unlink(tmp);
-			img_err_subject(err, path);
-			return img_err_set(err, e, "write error: %s", strerror(e));
-		}
-		s += wr;
-		n -= (size_t)wr;
-	}
+int img_tmp_commit(int fd, const char *tmp, const char *path, int mode, struct img_err *err)
+{
 	if (fchmod(fd, (mode_t)mode) < 0 || close(fd) < 0) {
 		int e = errno;
 
@@ -423,6 +417,32 @@ int img_write_file_atomic(const char *path, const void *p, size_t n, int mode, s
 		return img_err_set(err, e, "cannot rename the temporary file: %s", strerror(e));
 	}
 	return 0;
+}
+
+int img_write_file_atomic(const char *path, const void *p, size_t n, int mode, struct img_err *err)
+{
+	char tmp[PATH_MAX];
+	const char *s = p;
+	int fd = img_tmp_create(path, tmp, sizeof(tmp), err);
+
+	if (fd < 0)
+		return fd;
+	while (n) {
+		ssize_t wr = write(fd, s, n);
+
+		if (wr < 0 && errno == EINTR)
+			continue;
+		if (wr <= 0) {
+			int e = wr < 0 ? errno : EIO;
+
+			img_tmp_abort(fd, tmp);
+			img_err_subject(err, path);
+			return img_err_set(err, e, "write error: %s", strerror(e));
+		}
+		s += wr;
+		n -= (size_t)wr;
+	}
+	return img_tmp_commit(fd, tmp, path, mode, err);
 }
 
 int img_image_write_file(struct img_image *img, const char *path, struct img_err *err)

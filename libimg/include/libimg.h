@@ -10,6 +10,7 @@
 #include "img/image.h"
 #include "img/cli.h"
 #include "img/cmd.h"
+#include "img/elfcore.h"
 #include "img/check.h"
 #include "img/profile.h"
 #include "img/tab.h"

@@ -5,14 +5,18 @@
  * pages from files under a root folder when asked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "img/mem.h"
+#include "../elfcore/buildid.h"
 #include "../model/priv.h"
 
 enum { PE_PARENT = 1, PE_LAZY = 2, PE_PRESENT = 4 };
+enum { FD_REG = 1 }; /* fd_types */
 
 /* nr_pages beyond this is not a real pagemap: 2^40 pages is 4 PiB */
 #define MAX_NR_PAGES (1ull << 40)
@@ -47,7 +51,9 @@ struct pmap {
 
 struct rootfile {
 	uint32_t id;
-	struct img_src *src;     /* NULL: could not be opened */
+	struct img_src *src;     /* NULL: not there, or not the file the image describes */
+	int code;                /* why not (errno) */
+	char why[400];
 };
 
 struct img_mem {
@@ -453,29 +459,87 @@ const struct img_task *img_mem_task(const struct img_mem *m)
 	return m->task;
 }
 
-/* The mapped file of a file-backed VMA, under the root; NULL when it cannot be read. */
-static struct img_src *root_file(struct img_mem *m, const struct img_file *f)
+/*
+ * Is the file under the root the one the image describes?  CRIU's own test
+ * when it opens a file again (files-reg.c validate_file): the size recorded,
+ * and the ELF build-id where one was recorded.  0, or -errno with why filled.
+ */
+static int same_file(const struct img_file *f, const char *path, const struct img_src *src, char *why, size_t wlen)
 {
-	struct rootfile *nr;
+	uint8_t want[IMG_BUILD_ID_MAX], have[IMG_BUILD_ID_MAX];
+	size_t nwant, nhave;
+	int fd;
+
+	if (f->type != FD_REG)
+		return 0;
+	if (img_msg_has(f->msg, "size") && src->size != f->size) {
+		snprintf(why, wlen, "it has %zu bytes, the image says %llu", src->size, (unsigned long long)f->size);
+		return -ESTALE;
+	}
+	nwant = img_build_id_reg(f->msg, want, sizeof(want));
+	if (!nwant)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	nhave = fd < 0 ? 0 : img_build_id_file(fd, have, sizeof(have));
+	if (fd >= 0)
+		close(fd);
+	if (!img_build_id_same(have, nhave, want, nwant)) {
+		char a[2 * IMG_BUILD_ID_MAX + 1], b[2 * IMG_BUILD_ID_MAX + 1];
+
+		img_build_id_hex(a, sizeof(a), want, nwant);
+		img_build_id_hex(b, sizeof(b), have, nhave);
+		snprintf(why, wlen, "its build-id is %s, the image says %s", nhave ? b : "missing", a);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/* The file of a file-backed VMA under the root, looked at once. */
+static struct rootfile *root_file(struct img_mem *m, const struct img_file *f)
+{
+	struct rootfile *nr, *rf;
 	char path[PATH_MAX];
-	struct img_src *src = NULL;
+	struct img_err e = { 0 };
 
 	for (size_t i = 0; i < m->nrf; i++)
 		if (m->rf[i].id == f->id)
-			return m->rf[i].src;
-	/* paths come from the image: stay under the root */
-	if (f->path && f->path[0] == '/' && !strstr(f->path, "/../") &&
-	    snprintf(path, sizeof(path), "%s%s", m->root, f->path) < (int)sizeof(path))
-		img_src_open(path, &src, NULL);
+			return &m->rf[i];
 	nr = img_realloc(m->rf, (m->nrf + 1) * sizeof(*nr));
-	if (!nr) {
-		img_src_unref(src);
+	if (!nr)
 		return NULL;
-	}
 	m->rf = nr;
-	m->rf[m->nrf].id = f->id;
-	m->rf[m->nrf++].src = src;
-	return src;
+	rf = &m->rf[m->nrf++];
+	memset(rf, 0, sizeof(*rf));
+	rf->id = f->id;
+	/* paths come from the image: stay under the root */
+	if (!f->path || f->path[0] != '/' || strstr(f->path, "/../") ||
+	    snprintf(path, sizeof(path), "%s%s", strcmp(m->root, "/") ? m->root : "", f->path) >= (int)sizeof(path)) {
+		rf->code = EINVAL;
+		snprintf(rf->why, sizeof(rf->why), "the image names no path under the root for it");
+	} else if (img_src_open(path, &rf->src, &e)) {
+		rf->code = e.code ? e.code : ENOENT;
+		snprintf(rf->why, sizeof(rf->why), "%s under '%.200s' (%.150s)",
+			 rf->code == ENOENT ? "not found" : "cannot be read", m->root, strerror(rf->code));
+	} else if ((rf->code = -same_file(f, path, rf->src, rf->why, sizeof(rf->why)))) {
+		img_src_unref(rf->src);
+		rf->src = NULL;
+	}
+	return rf;
+}
+
+int img_mem_root_file(struct img_mem *m, const struct img_file *f, struct img_err *err)
+{
+	struct rootfile *rf;
+
+	if (!m->root)
+		return img_err_set(err, EINVAL, "no root folder is set");
+	rf = root_file(m, f);
+	if (!rf)
+		return img_err_set(err, ENOMEM, "out of memory");
+	if (rf->src)
+		return 0;
+	img_err_subject(err, f->path ? f->path : "?");
+	return img_err_set(err, rf->code, "%s", rf->why);
 }
 
 /* A VMA's address in the space of its backing shmem object, or of the file it maps. */
@@ -568,7 +632,8 @@ static int mem_run(struct img_mem *m, uint64_t addr, uint64_t limit, int map, st
 		goto bytes;
 	}
 	if ((m->flags & IMG_MEM_FILES) && m->root && v->file) {
-		struct img_src *rs = root_file(m, v->file);
+		struct rootfile *rf = root_file(m, v->file);
+		struct img_src *rs = rf ? rf->src : NULL;
 		uint64_t ro = to_obj(v, addr);
 
 		if (rs && ro < rs->size) {

@@ -106,6 +106,9 @@ void write_sigacts(uint32_t pid, int head);
 void fill_rlimit(struct img_msg *r, int resource);
 void fill_sigaction(struct img_msg *sa, int sig);
 void fill_creds(struct img_msg *c, uint32_t uid);
+/* x86_64 registers of a task stopped in nanosleep at ip with stack sp; the FXSAVE state of a fresh process */
+void fill_x86_gpregs(struct img_msg *g, uint64_t ip, uint64_t sp);
+void fill_x86_fpregs(struct img_msg *f);
 
 /* File payloads (files.c): for per-type images and for files.img. */
 struct img_msg *fill_fdinfo(struct img_msg *m, uint32_t id, uint32_t flags, const char *type, uint32_t fd);
@@ -161,6 +164,7 @@ void gen_legacy(void);
 void gen_v1(void);
 void gen_memory(void);
 void gen_odd(void);
+void gen_arch(void);
 void gen_linuxcr(void);
 
 /* linux-cr streams (linuxcr.c): one of a layout (with_error: a checkpoint that failed), and page contents. */

@@ -27,6 +27,7 @@ static const struct {
 	{ "memory", gen_memory, "parent chains (PE_PARENT), lazy pages, pre-0.5 vaddr:page images" },
 	{ "odd", gen_odd, "fields and enum values the schema does not know, the kerndat cache" },
 	{ "linuxcr", gen_linuxcr, "linux-cr streams: one process in every patchset version and arch" },
+	{ "arch", gen_arch, "tasks of other architectures (aarch64, arm) and x86 XSAVE layouts, for core files" },
 };
 
 int main(int argc, char **argv)

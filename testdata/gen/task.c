@@ -67,7 +67,7 @@ void write_pstree(const struct task *t, size_t n, int era)
 	gen_write("pstree.img");
 }
 
-static void gpregs(struct img_msg *g, uint64_t ip, uint64_t sp)
+void fill_x86_gpregs(struct img_msg *g, uint64_t ip, uint64_t sp)
 {
 	static const char *const names[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9",
 					     "r8", "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs",
@@ -81,7 +81,7 @@ static void gpregs(struct img_msg *g, uint64_t ip, uint64_t sp)
 	set_e(g, "mode", "NATIVE");
 }
 
-static void fpregs(struct img_msg *f)
+void fill_x86_fpregs(struct img_msg *f)
 {
 	set_u(f, "cwd", 0x37f);
 	set_u(f, "swd", 0);
@@ -181,8 +181,8 @@ void write_core(const struct task *t, uint32_t tid, int era)
 	set_e(m, "mtype", "X86_64");
 	ti = sub(m, "thread_info");
 	set_u(ti, "clear_tid_addr", tid == t->pid ? 0 : 0x7f31a2bfe990 - 0x1000 * (tid - t->pid));
-	gpregs(sub(ti, "gpregs"), 0x401136 + (tid - t->pid), 0x7ffd00001f00 - 0x800000 * (tid - t->pid));
-	fpregs(sub(ti, "fpregs"));
+	fill_x86_gpregs(sub(ti, "gpregs"), 0x401136 + (tid - t->pid), 0x7ffd00001f00 - 0x800000 * (tid - t->pid));
+	fill_x86_fpregs(sub(ti, "fpregs"));
 	tls(ti);
 	if (tid == t->pid) {
 		tc = sub(m, "tc");

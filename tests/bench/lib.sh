@@ -111,6 +111,30 @@ with open(sys.argv[1], "wb") as f:
 PY
 }
 
+# bench_peak_rss VAR CMD...: the peak resident memory of CMD in KiB (GNU time), into VAR; "?" without it
+bench_peak_rss() {
+	local var=$1 kib
+	shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -o "$BT/rss.txt" -v "$@" > /dev/null 2>&1
+		kib=$(awk -F: '/Maximum resident/ { gsub(/ /, "", $2); print $2 }' "$BT/rss.txt")
+	fi
+	printf -v "$var" '%s' "${kib:-?}"
+}
+
+# bench_limit WORK WHAT VALUE LIMIT UNIT: a verdict that VALUE stays under LIMIT
+bench_limit() {
+	local work=$1 what=$2 v=$3 lim=$4 unit=$5
+	if [ "$v" = "?" ]; then
+		verdicts+=("$work: $what not measured (no /usr/bin/time: apt-get install time)")
+	elif [ "$v" -lt "$lim" ]; then
+		verdicts+=("$work: ok: $what $v $unit (target < $lim $unit)")
+	else
+		verdicts+=("$work: BELOW TARGET: $what $v $unit, target < $lim $unit")
+		nbad=$((nbad + 1))
+	fi
+}
+
 bench_report() {
 	echo
 	printf '%-44s %12s  %-24s %12s  %9s  %6s\n' "work" "cr-tools" "peer" "peer time" "ratio" "target"

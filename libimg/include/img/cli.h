@@ -55,6 +55,7 @@ int img_cli_color(const char *mode);
 
 /* A size for people: "512 B", "1.5 KiB", "16.0 MiB". */
 void img_fmt_size(char *buf, size_t len, uint64_t v);
+
 /* "4096", "4k", "16M", "1G", "0x1000" */
 int img_parse_size(const char *s, uint64_t *v);
 /* C integer syntax: "0x7f...", "123", "0777" */

@@ -76,6 +76,15 @@ int img_image_write(struct img_image *img, struct img_buf *out, struct img_err *
 int img_image_write_file(struct img_image *img, const char *path, struct img_err *err);
 /* Write bytes to path the same safe way. */
 int img_write_file_atomic(const char *path, const void *p, size_t n, int mode, struct img_err *err);
+/*
+ * The same for outputs written piece by piece: img_tmp_create makes
+ * "PATH.tmp-XXXXXX" (its name into tmp) and returns its fd; img_tmp_commit
+ * sets its mode, closes it and renames it over path.  On failure (and with
+ * img_tmp_abort) the temporary file is closed and removed.
+ */
+int img_tmp_create(const char *path, char *tmp, size_t cap, struct img_err *err);
+int img_tmp_commit(int fd, const char *tmp, const char *path, int mode, struct img_err *err);
+void img_tmp_abort(int fd, const char *tmp);
 
 /* The message of the first entry, for single-entry images (core, mm, ids...). */
 struct img_msg *img_image_msg(const struct img_image *img);

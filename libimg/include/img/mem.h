@@ -53,6 +53,14 @@ void img_mem_close(struct img_mem *m);
 /* Where the files of file-backed mappings are ("/" for the live host, or an extracted rootfs). */
 int img_mem_set_root(struct img_mem *m, const char *root, struct img_err *err);
 const struct img_task *img_mem_task(const struct img_mem *m);
+/*
+ * Whether the pages of a file mapping that the image lacks can be read from
+ * the root: 0 when the file is there and is the one the image describes (the
+ * size and, where one was recorded, the ELF build-id CRIU saw at dump), else
+ * -errno with err naming the file and saying why.  Pages of a file that is
+ * not the same are never read (they read as IMG_PAGE_FILE with no data).
+ */
+int img_mem_root_file(struct img_mem *m, const struct img_file *f, struct img_err *err);
 
 /*
  * A run: the longest stretch from an address on that has one state, one VMA
