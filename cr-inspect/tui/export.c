@@ -1,0 +1,94 @@
+/* Export: bytes of memory to a file (as mem read -o writes them, or as mem read -j prints them), or JSON. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+
+	return n >= k && !strcmp(s + n - k, suf);
+}
+
+int export_mem(struct tui *t, const struct img_task *task, uint64_t addr, uint64_t len, const char *path)
+{
+	struct img_err e = { 0 };
+	char msg[300], es[1100];
+	struct img_mem *m = tui_mem(t, task, msg, sizeof(msg));
+	uint64_t have;
+
+	if (!m) {
+		tui_msg(t, 1, "%s", msg);
+		return -1;
+	}
+	if (addr + len < addr)
+		len = UINT64_MAX - addr;
+	if (ends_with(path, ".json")) {
+		struct img_buf b;
+		struct img_out o;
+		struct img_jw w;
+		int r;
+
+		img_buf_init(&b);
+		img_out_mem(&o, &b);
+		img_jw_init(&w, &o, 0);
+		r = mem_json_range(&w, m, addr, len, &have, &e);
+		img_out_putc(&o, '\n');
+		img_out_flush(&o);
+		if (!r && b.failed)
+			r = img_err_set(&e, ENOMEM, "out of memory");
+		if (!r)
+			r = img_write_file_atomic(path, b.data, b.len, 0644, &e);
+		img_buf_free(&b);
+		if (r) {
+			tui_msg(t, 1, "cannot export: %s", img_err_str(&e, es, sizeof(es)));
+			return -1;
+		}
+		return 0;
+	}
+	if (mem_write_range(m, addr, addr + len, path, &have, &e)) {
+		tui_msg(t, 1, "cannot export: %s", img_err_str(&e, es, sizeof(es)));
+		return -1;
+	}
+	return 0;
+}
+
+int export_json(struct tui *t, const char *path, void (*fn)(void *arg, struct img_jw *w), void *arg)
+{
+	struct img_err e = { 0 };
+	struct img_buf b;
+	struct img_out o;
+	struct img_jw w;
+	char es[1100];
+	int r = 0;
+
+	img_buf_init(&b);
+	img_out_mem(&o, &b);
+	img_jw_init(&w, &o, 4);
+	fn(arg, &w);
+	img_out_putc(&o, '\n');
+	img_out_flush(&o);
+	if (b.failed)
+		r = img_err_set(&e, ENOMEM, "out of memory");
+	if (!r)
+		r = img_write_file_atomic(path, b.data, b.len, 0644, &e);
+	img_buf_free(&b);
+	if (r) {
+		tui_msg(t, 1, "cannot export: %s", img_err_str(&e, es, sizeof(es)));
+		return -1;
+	}
+	return 0;
+}
+
+void export_json_ask(struct tui *t, const char *defname, void (*fn)(void *arg, struct img_jw *w), void *arg)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", defname);
+	if (!prompt(t, "export JSON to file", path, sizeof(path), NULL) || !path[0])
+		return;
+	if (!export_json(t, path, fn, arg))
+		tui_msg(t, 0, "wrote %s", path);
+}
