@@ -192,7 +192,7 @@ static void thread_doc(struct tui *t, struct doc *d, const struct img_thread *th
 }
 
 /* The strings of IMG_STRINGS_*, one line each (argv joined by spaces when one). */
-static void strings_doc(struct tui *t, struct doc *d, const struct img_task *task, int which, int join)
+static void strings_doc(struct tui *t, struct doc *d, const struct img_task *task, int which, int join, int *live)
 {
 	struct img_mem *m;
 	struct img_buf b, line;
@@ -204,7 +204,7 @@ static void strings_doc(struct tui *t, struct doc *d, const struct img_task *tas
 		return;
 	img_buf_init(&b);
 	img_buf_init(&line);
-	if (img_mem_strings(m, which, &b, NULL, &e)) {
+	if (img_mem_strings(m, which, &b, live, &e)) {
 		char es[1100];
 
 		doc_add(d, R_ERROR, NULL, "  cannot read them: %s", img_err_str(&e, es, sizeof(es)));
@@ -282,7 +282,7 @@ static void task_doc(struct tui *t, struct doc *d, struct node *n)
 	l = task->parent ? (struct link){ .kind = LINK_TASK, .task = task->parent } : (struct link){ 0 };
 	kv(d, &l, "parent", "%u%s%s", task->ppid, task->parent ? " " : "", task->parent ? task->parent->comm : "");
 	kv(d, NULL, "pgid sid", "%u %u", task->pgid, task->sid);
-	strings_doc(t, d, task, IMG_STRINGS_ARGV, 1);
+	strings_doc(t, d, task, IMG_STRINGS_ARGV, 1, NULL);
 	l = node_link(kid_of(t, n, N_THREADS));
 	kv(d, &l, "threads", "%zu", task->nthreads);
 	if (task->mm && task->mm->exe) {
@@ -314,6 +314,11 @@ static void task_doc(struct tui *t, struct doc *d, struct node *n)
 	}
 	l = node_link(kid_of(t, n, N_FDS));
 	kv(d, &l, "fds", "%zu", task->nfds);
+	if (task->mm) {
+		/* finding the live environment searches the memory: it has a node of its own */
+		l = node_link(kid_of(t, n, N_ENV));
+		kv(d, &l, "environ", "%s", "read from memory: Enter");
+	}
 	for (size_t i = 0; i < task->nchildren; i++) {
 		l = (struct link){ .kind = LINK_TASK, .task = task->children[i] };
 		kv(d, &l, i ? "" : "children", "%u %s", task->children[i]->pid, task->children[i]->comm);
@@ -345,10 +350,6 @@ static void task_doc(struct tui *t, struct doc *d, struct node *n)
 		snprintf(c, sizeof(c), cur == UINT64_MAX ? "unlimited" : "%llu", (unsigned long long)cur);
 		snprintf(m, sizeof(m), max == UINT64_MAX ? "unlimited" : "%llu", (unsigned long long)max);
 		kv(d, NULL, rlimit_names[i], "%s / %s", c, m);
-	}
-	if (task->mm) {
-		head(d, "%s", "environment (read from memory)");
-		strings_doc(t, d, task, IMG_STRINGS_ENV, 0);
 	}
 	head(d, "%s", "entries");
 	entry_line(d, task->core, "core", task);
@@ -663,6 +664,22 @@ static struct view *kids_view(struct tui *t, struct node *n)
 	return &k->l.v;
 }
 
+static void env_doc(struct tui *t, struct doc *d, const struct img_task *task)
+{
+	int live = 0;
+	size_t at;
+
+	doc_add(d, R_HEAD, NULL, "environment of pid %u %s", task->pid, task->comm);
+	at = d->n;
+	doc_add(d, R_DIM, NULL, "%s", "");
+	strings_doc(t, d, task, IMG_STRINGS_ENV, 0, &live);
+	{
+		const char *how = live ? "  (the live array: the process changed it after exec)" : "  (as exec set it up)";
+
+		d->l[at].text = img_arena_strndup(&d->a, how, strlen(how));
+	}
+}
+
 static void memory_doc(struct tui *t, struct doc *d, const struct img_task *task)
 {
 	uint64_t cnt[IMG_PAGE__COUNT];
@@ -708,6 +725,7 @@ struct view *detail_view(struct tui *t, struct node *n)
 	case N_THREAD: thread_doc(t, &d, n->obj); break;
 	case N_VMA: vma_doc(t, &d, n->task, n->obj); break;
 	case N_MEMORY: memory_doc(t, &d, n->task); break;
+	case N_ENV: env_doc(t, &d, n->task); break;
 	case N_FD: fd_doc(t, &d, n->task, n->obj); break;
 	case N_FILE: file_doc(t, &d, n->obj); break;
 	case N_NS: ns_doc(t, &d, n->obj); break;

@@ -162,7 +162,7 @@ static void marks_doc(struct tui *t, struct doc *d)
 			snprintf(where, sizeof(where), "%s+0x%llx", v->name[0] ? v->name : img_vma_kind_name(v->kind),
 				 (unsigned long long)(m->addr - v->start));
 		doc_add(d, R_NORMAL, task ? &l : NULL, "pid %u  0x%llx  %s  %s", m->pid, (unsigned long long)m->addr,
-			where, m->note);
+			m->note, where);
 	}
 }
 

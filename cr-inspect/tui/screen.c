@@ -292,8 +292,11 @@ int prompt(struct tui *t, const char *label, char *buf, size_t len, int *kind)
 			}
 			refresh();
 		}
+		double w0 = tui_now_ms();
 		int ch = getch();
 
+		/* the time spent waiting for typing is the user's, not the key's */
+		t->waited_ms += tui_now_ms() - w0;
 		switch (ch) {
 		case ERR:
 			if (t->quit)

@@ -152,6 +152,8 @@ void tree_load(struct tui *t, struct node *n)
 			node_add(n, node_new(n, N_MEMORY, NULL, NULL));
 		}
 		node_add(n, node_new(n, N_FDS, NULL, NULL));
+		if (task->mm)
+			node_add(n, node_new(n, N_ENV, NULL, NULL));
 		for (size_t i = 0; i < task->nchildren; i++)
 			node_add(n, node_new(n, N_TASK, task->children[i], task->children[i]));
 		break;
@@ -246,6 +248,9 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 	}
 	case N_MEMORY:
 		img_buf_adds(b, "memory");
+		break;
+	case N_ENV:
+		img_buf_adds(b, "environment");
 		break;
 	case N_FDS:
 		img_buf_printf(b, "fds (%zu)", task->nfds);

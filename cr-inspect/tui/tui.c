@@ -15,7 +15,7 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-static double now_ms(void)
+double tui_now_ms(void)
 {
 	struct timespec ts;
 
@@ -513,7 +513,7 @@ static void run(struct tui *t, double t_start)
 
 	screen_draw(t);
 	if (t->trace)
-		fprintf(t->trace, "open %.3f\n", now_ms() - t_start);
+		fprintf(t->trace, "open %.3f\n", tui_now_ms() - t_start);
 	while (!t->quit) {
 		char name[64];
 		double t0;
@@ -526,12 +526,14 @@ static void run(struct tui *t, double t_start)
 			continue;
 		}
 		errs = 0;
-		t0 = now_ms();
+		t0 = tui_now_ms();
+		t->waited_ms = 0;
 		handle_key(t, ch);
 		if (!t->quit)
 			screen_draw(t);
 		if (t->trace) {
-			fprintf(t->trace, "key %s %.3f\n", tui_key_name(ch, name, sizeof(name)), now_ms() - t0);
+			fprintf(t->trace, "key %s %.3f\n", tui_key_name(ch, name, sizeof(name)),
+				tui_now_ms() - t0 - t->waited_ms);
 			fflush(t->trace);
 		}
 	}
@@ -604,7 +606,7 @@ int cmd_tui(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 	struct img_err e = { 0 };
 	struct tui t;
 	char *pos[2], msg[1200];
-	double t_start = now_ms();
+	double t_start = tui_now_ms();
 	int npos, r;
 
 	r = parse_explorer(c, cmd, argc, argv, "", tui_longopts, tui_opt, &o, pos, 1, 2, &npos);

@@ -164,7 +164,7 @@ void listv_move(struct listv *l, size_t to);
 /* The tree. */
 enum node_kind {
 	N_SET, N_PROCS, N_TASK, N_THREADS, N_THREAD, N_MAPS, N_VMA, N_FDS, N_FD, N_FILES, N_FILE, N_SOCKETS,
-	N_NSS, N_NS, N_IMAGES, N_IMAGE, N_PROBLEMS, N_PROBLEM, N_MEMORY,
+	N_NSS, N_NS, N_IMAGES, N_IMAGE, N_PROBLEMS, N_PROBLEM, N_MEMORY, N_ENV,
 	N__COUNT
 };
 
@@ -265,6 +265,7 @@ int role_attr(struct tui *t, int role);
 /* Ask for a line on the bottom row; returns 1 with the text in buf, 0 when cancelled. */
 int prompt(struct tui *t, const char *label, char *buf, size_t len, int *kind);
 void tui_msg(struct tui *t, int err, const char *fmt, ...) IMG_PRINTF(3, 4);
+double tui_now_ms(void);
 
 /* Navigation. */
 void tui_push(struct tui *t, struct view *v);
@@ -305,6 +306,7 @@ struct tui {
 	int msg_err;
 	struct screen s;
 	FILE *trace;
+	double waited_ms;              /* time a key's handling spent waiting for typing (prompts) */
 	int quit;
 	/* diff mode */
 	struct img_ckpt *ck2;
