@@ -26,16 +26,20 @@ static struct node *node_new(struct node *parent, int kind, const struct img_tas
 
 static int node_add(struct node *parent, struct node *kid)
 {
-	struct node **k;
+	size_t n = parent->nkids;
 
 	if (!kid)
 		return -1;
-	k = img_realloc(parent->kids, (parent->nkids + 1) * sizeof(*k));
-	if (!k) {
-		img_free(kid);
-		return -1;
+	/* capacity: the next power of two (a task may have thousands of mappings) */
+	if ((n & (n - 1)) == 0) {
+		struct node **k = img_realloc(parent->kids, (n ? 2 * n : 1) * sizeof(*k));
+
+		if (!k) {
+			img_free(kid);
+			return -1;
+		}
+		parent->kids = k;
 	}
-	parent->kids = k;
 	parent->kids[parent->nkids++] = kid;
 	return 0;
 }

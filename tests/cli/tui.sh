@@ -25,10 +25,13 @@ case ${CR_BUILD:-} in *asan*) budget=600;; esac
 # Screens show the path as given: run from a folder where the sets have short names.
 mkdir -p "$T/sets" && for s in multi manyvmas bigmem16; do ln -s "$SETS/$s" "$T/sets/$s"; done
 
-screen() { tm capture-pane -t tui -p 2> /dev/null; }
-keys() { tm send-keys -t tui "$@"; }
+# each run gets a session of its own; the one before is killed once the new one is up
+# (killing the last session first would race with the server's exit)
+nsess=0 sess=
+screen() { tm capture-pane -t "$sess" -p 2> /dev/null; }
+keys() { tm send-keys -t "$sess" "$@"; }
 # type TEXT: the characters of TEXT, never read as key names ("0x7f..." would be a key code)
-text() { tm send-keys -t tui -l -- "$1"; }
+text() { tm send-keys -t "$sess" -l -- "$1"; }
 # wait_for TEXT: until the screen shows TEXT (5 s at most)
 wait_for() {
 	local i
@@ -72,7 +75,6 @@ shot() {
 start() {
 	local w=$1 h=$2; shift 2
 	size=${w}x$h
-	tm kill-session -t tui 2> /dev/null
 	rm -f "$T/status" "$T/stty.before" "$T/stty.after" "$T/trace"
 	{
 		echo "cd '$T/sets' || exit"
@@ -83,7 +85,10 @@ start() {
 		echo "stty -g > '$T/stty.after'"
 		echo "echo SHELL-AFTER-TUI; sleep 600"
 	} > "$T/run.sh"
-	tm new-session -d -s tui -x "$w" -y "$h" "sh '$T/run.sh'"
+	local old=$sess
+	sess=tui$((++nsess))
+	tm new-session -d -s "$sess" -x "$w" -y "$h" "sh '$T/run.sh'"
+	[ -n "$old" ] && tm kill-session -t "$old"
 	wait_for "cr-inspect tui" || fail "$size: the TUI did not start"
 }
 # quit: q, the status is 0, the terminal modes are as before, nothing on stderr
@@ -160,13 +165,6 @@ for size in 80x24 200x60; do
 	expect "secret found" "pid 1  $secret  [heap]+0x330 rw-p  present"
 	expect "secret shown" "CRSUBJ-SECRET=co"
 	shot secret
-	# resizing while the TUI runs: too small says so, and it comes back
-	tm resize-window -t tui -x 50 -y 10
-	expect "too small" "terminal too small: 50x10"
-	tm resize-window -t tui -x 130 -y 45
-	expect "resized" "CRSUBJ-SECRET=co"
-	tm resize-window -t tui -x "${size%x*}" -y "${size#*x}"
-	expect "resized back" "pid 1  $secret"
 
 	# fd 12: a regular expression search in the tree, then Enter follows it to the file entry
 	keys Tab / Tab Tab
@@ -199,6 +197,16 @@ for size in 80x24 200x60; do
 	expect "mark followed" "pid 1  $shared"
 	expect "marked row" "$(printf '%012x' $((shared & ~15)))*P"
 
+	# resizing while the TUI runs: too small says so, and it comes back (after the screenshots:
+	# where a list scrolled to depends on the sizes the TUI saw on the way)
+	tm resize-window -t "$sess" -x 50 -y 10
+	expect "too small" "terminal too small: 50x10"
+	tm resize-window -t "$sess" -x 130 -y 45
+	expect "resized" "pid 1  $shared"
+	tm resize-window -t "$sess" -x "${size%x*}" -y "${size#*x}"
+	sleep 0.2
+	expect "resized back" "pid 1  $shared"
+
 	# export: a range asked for, then a selection, to files; compared with mem read
 	keys e
 	expect "export range prompt" "export ADDR LEN:"
@@ -215,7 +223,7 @@ for size in 80x24 200x60; do
 	keys g; text "$secret"; keys Enter v
 	expect "selection" "selection started"
 	keys j
-	tm send-keys -t tui -N 19 l
+	tm send-keys -t "$sess" -N 19 l
 	expect "selection" "sel $((${size%x*} < 144 ? 36 : 52))"
 	keys e C-u; text "$T/sel-$size.bin"; keys Enter
 	n=$((${size%x*} < 144 ? 36 : 52))
@@ -270,8 +278,7 @@ quit
 keys_in_budget bigmem16
 
 # a terminal that cannot move the cursor: a clear error, status 2
-tm kill-session -t tui 2> /dev/null
-tm new-session -d -s tui -x 80 -y 24 "TERM=dumb '$INSPECT' tui '$M' 2> '$T/dumb.err'; echo \$? > '$T/dumb.st'; sleep 600"
+tm new-session -d -s dumb -x 80 -y 24 "TERM=dumb '$INSPECT' tui '$M' 2> '$T/dumb.err'; echo \$? > '$T/dumb.st'; sleep 600"
 for ((i = 0; i < 100; i++)); do [ -s "$T/dumb.st" ] && break; sleep 0.05; done
 check "TERM=dumb exits 2" test "$(cat "$T/dumb.st" 2> /dev/null)" = 2
 check "TERM=dumb says why" grep -q "cannot move the cursor" "$T/dumb.err"
