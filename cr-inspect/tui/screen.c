@@ -101,9 +101,9 @@ int screen_open(struct tui *t, char *msg, size_t len)
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED |
-		  BUTTON5_PRESSED, NULL);
-	mouseinterval(200);
+	/* presses only, reported at once: curses' click resolution would hold each click back */
+	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
 	setup_colors(t);
 	return 0;
 }

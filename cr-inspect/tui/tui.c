@@ -373,7 +373,7 @@ static void do_mouse(struct tui *t)
 {
 	struct view *v = tui_view(t);
 	MEVENT me;
-	int in_tree, in_view, act = ACT_NONE;
+	int in_tree, in_view, act = ACT_NONE, double_click;
 
 	if (getmouse(&me) != OK)
 		return;
@@ -393,12 +393,19 @@ static void do_mouse(struct tui *t)
 		}
 		return;
 	}
+	if (!(me.bstate & BUTTON1_PRESSED))
+		return;
+	/* a second press on the same place soon after is a double click */
+	double_click = tui_now_ms() - t->click_ms < 400 && me.x == t->click_x && me.y == t->click_y;
+	t->click_ms = double_click ? 0 : tui_now_ms();
+	t->click_x = me.x;
+	t->click_y = me.y;
 	t->focus = in_view;
 	if (in_tree)
 		tree_click(t, me.y - t->tree_r.y);
 	else if (v && v->ops->click)
 		v->ops->click(t, v, me.y - t->view_r.y, me.x - t->view_r.x);
-	if (me.bstate & BUTTON1_DOUBLE_CLICKED) {
+	if (double_click) {
 		if (in_tree)
 			tree_key(t, ACT_ENTER, 0);
 		else if (v)

@@ -307,6 +307,8 @@ struct tui {
 	struct screen s;
 	FILE *trace;
 	double waited_ms;              /* time a key's handling spent waiting for typing (prompts) */
+	double click_ms;               /* the last mouse press, for double clicks */
+	int click_x, click_y;
 	int quit;
 	/* diff mode */
 	struct img_ckpt *ck2;

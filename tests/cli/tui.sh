@@ -246,6 +246,23 @@ for size in 80x24 200x60; do
 	keys_in_budget multi
 done
 
+# The mouse, as a terminal reports it (X10 encoding: ESC [ M, button+32, column+33, row+33):
+# a click selects a tree row, a double click opens it, the wheel scrolls the view under the pointer.
+mouse() { tm send-keys -t "$sess" -H 1b 5b 4d $(printf '%x %x %x' $((32 + $1)) $((33 + $2)) $((33 + $3))); }
+start 120 40 multi
+expect "mouse" "1 crsubj-multi"
+mouse 0 6 3; mouse 3 6 3
+expect "mouse click selects" " processes (2) > 1 crsubj-multi"
+sleep 0.5
+mouse 0 6 3; mouse 3 6 3; mouse 0 6 3; mouse 3 6 3
+expect "mouse double click opens" "- 1 crsubj-multi"
+keys Tab
+expect "view focused" "line 1/"
+mouse 65 60 10
+expect "wheel scrolls the view" "line 4/"
+quit
+keys_in_budget mouse
+
 # The 4000-mapping set opens at once and every key stays in budget: its maps, the
 # memory view from end to end, a search across its memory.
 start 200 60 manyvmas
