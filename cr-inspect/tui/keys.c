@@ -20,7 +20,8 @@ static const struct {
 	{ '\t', ACT_TAB }, { KEY_BTAB, ACT_TAB },
 	{ '/', ACT_SEARCH }, { KEY_F(3), ACT_SEARCH }, { 'n', ACT_NEXT }, { 'N', ACT_PREV }, { 's', ACT_SEARCH_ALL },
 	{ 'g', ACT_GOTO }, { 'm', ACT_MARK }, { '\'', ACT_MARKS }, { 'e', ACT_EXPORT }, { 'v', ACT_SELECT },
-	{ 'r', ACT_RAW }, { 'x', ACT_MEMORY }, { ']', ACT_NEXT_VMA }, { '[', ACT_PREV_VMA }, { 'd', ACT_DELETE },
+	{ 'r', ACT_RAW }, { 'x', ACT_MEMORY }, { ']', ACT_NEXT_VMA }, { '[', ACT_PREV_VMA },
+	{ '}', ACT_NEXT_RUN }, { '{', ACT_PREV_RUN }, { 'd', ACT_DELETE },
 	{ '?', ACT_HELP }, { KEY_F(1), ACT_HELP }, { 'q', ACT_QUIT }, { 'Q', ACT_QUIT }, { KEY_F(10), ACT_QUIT },
 	{ 27, ACT_ESC }, { CTRL('l'), ACT_REDRAW }, { 'c', ACT_NEXT_CHANGE }, { 'C', ACT_PREV_CHANGE },
 };
@@ -66,6 +67,8 @@ static const struct {
 	{ "x", "the memory (hex view) of the cursor's task", 0 },
 	{ "r", "the entry or image under the cursor, as JSON", 0 },
 	{ "[ ]", "memory: the previous, the next mapping", 0 },
+	{ "{ }", "memory: the previous, the next stretch of pages", 0 },
+	{ "", "of another state (skips what the image lacks)", 0 },
 	{ NULL, "Searching", 0 },
 	{ "/", "search this view: tree, text, JSON or memory", 0 },
 	{ "", "(Tab in the prompt: text, hex \"de ad\", regex)", 0 },

@@ -246,6 +246,9 @@ static void mem_draw(struct tui *t, struct view *v, struct rect r, int focus)
 	crow = row_of(mv, mv->cur);
 	if (crow < mv->top)
 		mv->top = crow;
+	/* the cursor on a mapping's first row: show its header too */
+	if (crow == mv->top && crow && mv->rowbase[vma_index(mv, mv->cur)] == crow - 1)
+		mv->top = crow - 1;
 	if (crow >= mv->top + (uint64_t)mv->rows)
 		mv->top = crow - (uint64_t)mv->rows + 1;
 	if (mv->top + (uint64_t)mv->rows > nrows(mv))
@@ -362,6 +365,46 @@ static int mem_key(struct tui *t, struct view *v, int act, int ch)
 	case ACT_PREV_VMA:
 		mv->cur = mv->cur > cv->start || !vi ? cv->start : mv->mm->vmas[vi - 1].start;
 		return 1;
+	case ACT_NEXT_RUN: {
+		/* the end of the stretch of pages in the cursor's state: the next one (or the next mapping) */
+		struct img_mem_run run;
+		int st;
+
+		if (img_mem_run(mv->m, mv->cur, cv->end, &run, NULL))
+			return 1;
+		st = run.state;
+		while (run.end < cv->end && run.state == st && !img_mem_run(mv->m, run.end, cv->end, &run, NULL))
+			;
+		if (run.state != st)
+			mv->cur = run.start;
+		else if (vi + 1 < nv)
+			mv->cur = mv->mm->vmas[vi + 1].start;
+		return 1;
+	}
+	case ACT_PREV_RUN: {
+		/* the start of the cursor's stretch; from there, of the one before (or the mapping before) */
+		struct img_mem_run run;
+		uint64_t a = cv->start, start = cv->start, prev = cv->start;
+		int st = -1;
+
+		while (a <= mv->cur && !img_mem_run(mv->m, a, cv->end, &run, NULL)) {
+			if (run.state != st) {
+				prev = start;
+				start = run.start;
+				st = run.state;
+			}
+			if (run.end > mv->cur)
+				break;
+			a = run.end;
+		}
+		if (start < mv->cur)
+			mv->cur = start;
+		else if (start > cv->start)
+			mv->cur = prev;
+		else if (vi)
+			mv->cur = mv->mm->vmas[vi - 1].start;
+		return 1;
+	}
 	case ACT_SELECT:
 		mv->sel = !mv->sel;
 		mv->anchor = mv->cur;
