@@ -278,7 +278,7 @@ static int ask_pattern(struct tui *t, const char *label)
 static void do_goto(struct tui *t)
 {
 	const struct img_task *task = context_task(t);
-	struct view *v = tui_view(t);
+	struct view *v;
 	char buf[128] = "", label[64];
 	uint64_t addr;
 
@@ -297,7 +297,6 @@ static void do_goto(struct tui *t)
 		tui_msg(t, 1, "0x%llx is not mapped in pid %u", (unsigned long long)addr, task->pid);
 		return;
 	}
-	(void)v;
 	v = mem_view(t, task, addr);
 	if (v) {
 		tui_push(t, v);
@@ -470,7 +469,7 @@ static void handle_key(struct tui *t, int ch)
 		return;
 	}
 	case ACT_SEARCH:
-		if (ask_pattern(t, t->focus == 0 ? "search the tree" : v && v->ops->addr == NULL ? "search"
+		if (ask_pattern(t, t->focus == 0 || !v ? "search the tree"
 				   : !strcmp(v->ops->name, "memory") ? "search memory" : "search"))
 			do_search(t, 1);
 		return;

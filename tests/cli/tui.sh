@@ -87,7 +87,7 @@ start() {
 	} > "$T/run.sh"
 	local old=$sess
 	sess=tui$((++nsess))
-	tm new-session -d -s "$sess" -x "$w" -y "$h" "sh '$T/run.sh'"
+	tm new-session -d -s "$sess" -x "$w" -y "$h" "bash '$T/run.sh'"
 	[ -n "$old" ] && tm kill-session -t "$old"
 	wait_for "cr-inspect tui" || fail "$size: the TUI did not start"
 }
@@ -293,6 +293,16 @@ keys N
 expect "bigmem16 N" "CRPAGE 4000 of 4"
 quit
 keys_in_budget bigmem16
+
+# ^C: the terminal is restored and the status says the signal (128 + 2)
+start 80 24 multi
+keys x
+expect "memory before ^C" "memory of pid 1"
+keys C-c
+for ((i = 0; i < 100; i++)); do [ -f "$T/status" ] && break; sleep 0.05; done
+check "^C exits with status 130" test "$(cat "$T/status" 2> /dev/null)" = 130
+wait_for SHELL-AFTER-TUI
+check "^C: the terminal modes are restored" cmp -s "$T/stty.before" "$T/stty.after"
 
 # a terminal that cannot move the cursor: a clear error, status 2
 tm new-session -d -s dumb -x 80 -y 24 "TERM=dumb '$INSPECT' tui '$M' 2> '$T/dumb.err'; echo \$? > '$T/dumb.st'; sleep 600"
