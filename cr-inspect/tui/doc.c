@@ -6,6 +6,21 @@
 
 #include "tui.h"
 
+int tui_grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	void **arr = p, *na;
+	size_t c = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return 0;
+	na = img_realloc(*arr, c * size);
+	if (!na)
+		return -1;
+	*arr = na;
+	*cap = c;
+	return 0;
+}
+
 void doc_init(struct doc *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -26,15 +41,8 @@ struct dline *doc_add(struct doc *d, int role, const struct link *link, const ch
 	char buf[1024];
 	int n;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		struct dline *nl = img_realloc(d->l, cap * sizeof(*nl));
-
-		if (!nl)
-			return NULL;
-		d->l = nl;
-		d->cap = cap;
-	}
+	if (TUI_GROW(d->l, d->n, d->cap))
+		return NULL;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -228,35 +236,29 @@ int listv_key(struct tui *t, struct view *v, int act, int ch)
 	return 0;
 }
 
+static void line_text(void *arg, size_t i, struct img_buf *b)
+{
+	struct link link;
+	int role;
+
+	get_line(arg, i, b, &role, &link);
+}
+
 int listv_search(struct tui *t, struct view *v, const struct pat *p, int dir)
 {
 	struct listv *l = (struct listv *)v;
-	size_t n = l->count(l);
-	struct img_buf b;
-	int found = 0;
+	size_t i, off, len;
 
 	(void)t;
-	if (!n)
+	i = pat_find(p, l->count(l), v->cur, dir, line_text, l, &off, &len);
+	if (i == SIZE_MAX)
 		return 0;
-	img_buf_init(&b);
-	for (size_t k = 1; k <= n && !found; k++) {
-		size_t i = dir > 0 ? (v->cur + k) % n : (v->cur + n - k % n) % n;
-		struct link link;
-		size_t off, len;
-		int role;
-
-		get_line(l, i, &b, &role, &link);
-		if (pat_match_text(p, (const char *)b.data, &off, &len)) {
-			v->cur = i;
-			v->has_match = 1;
-			v->match_line = i;
-			v->match_off = off;
-			v->match_len = len;
-			found = 1;
-		}
-	}
-	img_buf_free(&b);
-	return found;
+	v->cur = i;
+	v->has_match = 1;
+	v->match_line = i;
+	v->match_off = off;
+	v->match_len = len;
+	return 1;
 }
 
 int listv_follow(struct tui *t, struct view *v)

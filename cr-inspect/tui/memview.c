@@ -146,6 +146,18 @@ static int in_sel(struct memv *mv, uint64_t a)
 	return mv->sel && a >= lo && a <= hi;
 }
 
+/* The cursor over the selection over the last match over the page's state. */
+static int byte_attr(struct tui *t, struct memv *mv, uint64_t b, int attr, int focus)
+{
+	if (b == mv->cur)
+		return role_attr(t, focus ? R_CURSOR : R_SELECT);
+	if (in_sel(mv, b))
+		return role_attr(t, R_SELECT);
+	if (mv->has_mat && b >= mv->mat && b < mv->mat + mv->matlen)
+		return role_attr(t, R_MATCH);
+	return attr;
+}
+
 static void draw_header(struct tui *t, struct memv *mv, const struct img_vma *v, int y, struct rect r)
 {
 	char perm[4], line[512];
@@ -190,12 +202,7 @@ static void draw_row(struct tui *t, struct memv *mv, const struct img_vma *v, ui
 			x += put_text(y, x, r.x + r.w - x, "   ", 3, 0);
 			continue;
 		}
-		if (mv->has_mat && b >= mv->mat && b < mv->mat + mv->matlen)
-			attr = role_attr(t, R_MATCH);
-		if (in_sel(mv, b))
-			attr = role_attr(t, R_SELECT);
-		if (b == mv->cur)
-			attr = role_attr(t, focus ? R_CURSOR : R_SELECT);
+		attr = byte_attr(t, mv, b, attr, focus);
 		if (have[i])
 			snprintf(hx, sizeof(hx), "%02x", buf[i]);
 		else
@@ -208,14 +215,8 @@ static void draw_row(struct tui *t, struct memv *mv, const struct img_vma *v, ui
 	for (int i = 0; i < n; i++) {
 		uint64_t b = addr + (uint64_t)i;
 		char c = !have[i] ? ' ' : buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '.';
-		int attr = have[i] ? 0 : base;
+		int attr = byte_attr(t, mv, b, have[i] ? 0 : base, focus);
 
-		if (mv->has_mat && b >= mv->mat && b < mv->mat + mv->matlen)
-			attr = role_attr(t, R_MATCH);
-		if (in_sel(mv, b))
-			attr = role_attr(t, R_SELECT);
-		if (b == mv->cur)
-			attr = role_attr(t, focus ? R_CURSOR : R_SELECT);
 		x += put_text(y, x, r.x + r.w - x, &c, 1, attr);
 	}
 }

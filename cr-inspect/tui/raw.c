@@ -81,15 +81,8 @@ static void open_to(struct jnode *n, int depth, int all)
 
 static int vis_add(struct rawv *rv, struct jnode *n, int close)
 {
-	if (rv->nvis == rv->cap) {
-		size_t cap = rv->cap ? 2 * rv->cap : 256;
-		struct jline *v = img_realloc(rv->vis, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		rv->vis = v;
-		rv->cap = cap;
-	}
+	if (TUI_GROW(rv->vis, rv->nvis, rv->cap))
+		return -1;
 	rv->vis[rv->nvis].n = n;
 	rv->vis[rv->nvis++].close = close;
 	return 0;
@@ -255,52 +248,43 @@ static void jflatten(struct jnode *n, struct jflat *f)
 		jflatten(&n->kids[i], f);
 }
 
+/* The line of a node as it shows folded (a search matches what a folded line says). */
+static void folded_text(void *arg, size_t i, struct img_buf *b)
+{
+	struct jnode *n = ((struct jflat *)arg)->n[i];
+	uint8_t was = n->open;
+
+	n->open = 0;
+	node_text(n, 0, b);
+	n->open = was;
+}
+
 static int raw_search(struct tui *t, struct view *v, const struct pat *p, int dir)
 {
 	struct rawv *rv = (struct rawv *)v;
 	struct jnode *cur = cur_node(rv);
 	struct jflat f = { img_calloc(rv->nnodes, sizeof(struct jnode *)), 0 };
-	struct img_buf b;
-	size_t at = 0, off, len;
-	int found = 0;
+	size_t at = 0, i, off, len;
 
 	(void)t;
 	if (!f.n)
 		return 0;
 	jflatten(&rv->root, &f);
-	for (size_t i = 0; i < f.len; i++)
+	for (i = 0; i < f.len; i++)
 		if (f.n[i] == cur)
 			at = i;
-	img_buf_init(&b);
-	for (size_t k = 1; k <= f.len && !found; k++) {
-		size_t i = dir > 0 ? (at + k) % f.len : (at + f.len - k % f.len) % f.len;
-		struct jnode *n = f.n[i];
-
-		b.len = 0;
-		/* match the line as it would show, folded */
-		{
-			uint8_t was = n->open;
-
-			n->open = 0;
-			node_text(n, 0, &b);
-			n->open = was;
-		}
-		img_buf_addc(&b, 0);
-		if (pat_match_text(p, (const char *)b.data, &off, &len)) {
-			for (struct jnode *q = n->parent; q; q = q->parent)
-				q->open = 1;
-			refresh(rv, n);
-			v->has_match = 1;
-			v->match_line = v->cur;
-			/* the folded text and the shown text differ only after the match's start for containers */
-			v->match_off = off;
-			v->match_len = len;
-			found = 1;
-		}
+	i = pat_find(p, f.len, at, dir, folded_text, &f, &off, &len);
+	if (i != SIZE_MAX) {
+		for (struct jnode *q = f.n[i]->parent; q; q = q->parent)
+			q->open = 1;
+		refresh(rv, f.n[i]);
+		v->has_match = 1;
+		v->match_line = v->cur;
+		v->match_off = off;
+		v->match_len = len;
 	}
-	img_buf_free(&b);
 	img_free(f.n);
-	return found;
+	return i != SIZE_MAX;
 }
 
 static void sub_json(void *arg, struct img_jw *w)

@@ -122,6 +122,26 @@ int pat_match_text(const struct pat *p, const char *s, size_t *off, size_t *len)
 	return 0;
 }
 
+size_t pat_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
+		void *arg, size_t *off, size_t *len)
+{
+	size_t found = SIZE_MAX;
+	struct img_buf b;
+
+	img_buf_init(&b);
+	for (size_t k = 1; k <= n && found == SIZE_MAX; k++) {
+		size_t i = dir > 0 ? (at + k) % n : (at + n - k % n) % n;
+
+		b.len = 0;
+		text(arg, i, &b);
+		img_buf_addc(&b, 0);
+		if (!b.failed && pat_match_text(p, (const char *)b.data, off, len))
+			found = i;
+	}
+	img_buf_free(&b);
+	return found;
+}
+
 /* s: every task's memory; one line per match with its context. */
 struct results {
 	struct tui *t;

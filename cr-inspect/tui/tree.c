@@ -79,15 +79,8 @@ static int add_member(void *arg, const char *name, uint64_t size)
 {
 	struct members *ms = arg;
 
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? 2 * ms->cap : 64;
-		struct member *m = img_realloc(ms->m, cap * sizeof(*m));
-
-		if (!m)
-			return -1;
-		ms->m = m;
-		ms->cap = cap;
-	}
+	if (TUI_GROW(ms->m, ms->n, ms->cap))
+		return -1;
 	ms->m[ms->n].name = img_strdup(name);
 	if (!ms->m[ms->n].name)
 		return -1;
@@ -317,15 +310,8 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 
 static int vis_add(struct tree *tr, struct node *n)
 {
-	if (tr->nvis == tr->cap) {
-		size_t cap = tr->cap ? 2 * tr->cap : 256;
-		struct node **v = img_realloc(tr->vis, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		tr->vis = v;
-		tr->cap = cap;
-	}
+	if (TUI_GROW(tr->vis, tr->nvis, tr->cap))
+		return -1;
 	tr->vis[tr->nvis++] = n;
 	return 0;
 }
@@ -604,15 +590,8 @@ struct flat {
 
 static void flatten(struct tui *t, struct node *n, struct flat *f)
 {
-	if (f->len == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 1024;
-		struct node **v = img_realloc(f->n, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		f->n = v;
-		f->cap = cap;
-	}
+	if (TUI_GROW(f->n, f->len, f->cap))
+		return;
 	f->n[f->len++] = n;
 	/* images are listed, not searched inside; their names are */
 	tree_load(t, n);
@@ -620,32 +599,34 @@ static void flatten(struct tui *t, struct node *n, struct flat *f)
 		flatten(t, n->kids[i], f);
 }
 
+struct label_arg {
+	struct tui *t;
+	struct flat *f;
+};
+
+static void label_text(void *arg, size_t i, struct img_buf *b)
+{
+	struct label_arg *la = arg;
+
+	tree_label(la->t, la->f->n[i], b);
+}
+
 int tree_search(struct tui *t, const struct pat *p, int dir)
 {
 	struct flat f = { 0 };
+	struct label_arg la = { t, &f };
 	struct node *cur = tree_cur(t);
-	struct img_buf b;
-	size_t at = 0, off, len;
-	int found = 0;
+	size_t at = 0, i, off, len;
 
 	flatten(t, t->tree.root, &f);
-	for (size_t i = 0; i < f.len; i++)
+	for (i = 0; i < f.len; i++)
 		if (f.n[i] == cur)
 			at = i;
-	img_buf_init(&b);
-	for (size_t k = 1; k <= f.len && !found; k++) {
-		size_t i = dir > 0 ? (at + k) % f.len : (at + f.len - k % f.len) % f.len;
-
-		b.len = 0;
-		tree_label(t, f.n[i], &b);
-		if (pat_match_text(p, (const char *)b.data, &off, &len)) {
-			tree_select(t, f.n[i]);
-			found = 1;
-		}
-	}
-	img_buf_free(&b);
+	i = pat_find(p, f.len, at, dir, label_text, &la, &off, &len);
+	if (i != SIZE_MAX)
+		tree_select(t, f.n[i]);
 	img_free(f.n);
-	return found;
+	return i != SIZE_MAX;
 }
 
 struct node *tree_find_file(struct tui *t, const struct img_file *f)

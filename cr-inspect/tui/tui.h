@@ -73,6 +73,10 @@ struct doc {
 	struct img_arena a;
 };
 
+/* Make room for one more element in *p (n used of *cap, doubling); 0, or -1 when out of memory. */
+int tui_grow(void *p, size_t n, size_t *cap, size_t size);
+#define TUI_GROW(arr, n, cap) tui_grow(&(arr), (n), &(cap), sizeof(*(arr)))
+
 void doc_init(struct doc *d);
 void doc_free(struct doc *d);
 struct dline *doc_add(struct doc *d, int role, const struct link *link, const char *fmt, ...) IMG_PRINTF(4, 5);
@@ -95,6 +99,12 @@ int pat_compile(struct pat *p, char *msg, size_t len);
 void pat_free(struct pat *p);
 /* Does the text match?  *off and *len get the first match. */
 int pat_match_text(const struct pat *p, const char *s, size_t *off, size_t *len);
+/*
+ * The first of n items after `at` (before it when dir < 0), wrapping round,
+ * whose text (text() writes it) matches; SIZE_MAX when none.  *off, *len: the match.
+ */
+size_t pat_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
+		void *arg, size_t *off, size_t *len);
 
 /* Actions keys stand for (keys.c holds the table). */
 enum act {
