@@ -198,7 +198,10 @@ static void draw_small(struct tui *t)
 	refresh();
 }
 
-static const char hints[] = "?:help q:quit Tab:pane Enter:follow Bksp:back /:search g:goto m:mark e:export";
+/* The key hints of the bottom line, as many as fit, whole. */
+static const char *const hints[] = {
+	"?:help", "q:quit", "Tab:pane", "Enter:follow", "Bksp:back", "/:search", "g:goto", "m:mark", "e:export",
+};
 
 static void draw_bottom(struct tui *t, struct view *v)
 {
@@ -221,7 +224,14 @@ static void draw_bottom(struct tui *t, struct view *v)
 	if (t->msg[0])
 		put_text(y + 1, 0, COLS, t->msg, strlen(t->msg), role_attr(t, t->msg_err ? R_ERROR : R_NORMAL));
 	else
-		put_text(y + 1, 0, COLS, hints, strlen(hints), role_attr(t, R_DIM));
+		for (size_t i = 0, x = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+			size_t n = strlen(hints[i]);
+
+			if (x + n > (size_t)COLS)
+				break;
+			put_text(y + 1, (int)x, COLS - (int)x, hints[i], n, role_attr(t, R_DIM));
+			x += n + 1;
+		}
 }
 
 void screen_draw(struct tui *t)

@@ -79,6 +79,7 @@ start() {
 	{
 		echo "cd '$T/sets' || exit"
 		echo "stty -g > '$T/stty.before'"
+		[ -n "${TUI_ENV:-}" ] && printf 'export %s; ' "$TUI_ENV"
 		printf '%q ' "$INSPECT" tui "$@" --trace-keys "$T/trace"
 		echo "2> '$T/stderr'"
 		echo "echo \$? > '$T/status.tmp'; mv '$T/status.tmp' '$T/status'"
@@ -293,6 +294,22 @@ keys N
 expect "bigmem16 N" "CRPAGE 4000 of 4"
 quit
 keys_in_budget bigmem16
+
+# Colours: the page states have theirs on a terminal that has colours, none with NO_COLOR
+# (capture-pane -e keeps the attributes: SGR 30-37 are foreground colours).
+colours() { tm capture-pane -t "$sess" -p -e | grep -cE $'\e\\[([0-9;]*;)?3[0-7](;[0-9;]*)?m'; }
+for nc in "" 1; do
+	TUI_ENV=${nc:+NO_COLOR=1} start 100 30 multi
+	keys x
+	expect "memory for colours" "memory of pid 1"
+	sleep 0.2
+	if [ -n "$nc" ]; then
+		check "NO_COLOR: no colours" test "$(colours)" -eq 0
+	else
+		check "colours on a colour terminal" test "$(colours)" -gt 0
+	fi
+	quit
+done
 
 # ^C: the terminal is restored and the status says the signal (128 + 2)
 start 80 24 multi
