@@ -250,7 +250,7 @@ int listv_search(struct tui *t, struct view *v, const struct pat *p, int dir)
 	size_t i, off, len;
 
 	(void)t;
-	i = pat_find(p, l->count(l), v->cur, dir, line_text, l, &off, &len);
+	i = pattern_find(p, l->count(l), v->cur, dir, line_text, l, &off, &len);
 	if (i == SIZE_MAX)
 		return 0;
 	v->cur = i;

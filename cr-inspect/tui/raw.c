@@ -273,7 +273,7 @@ static int raw_search(struct tui *t, struct view *v, const struct pat *p, int di
 	for (i = 0; i < f.len; i++)
 		if (f.n[i] == cur)
 			at = i;
-	i = pat_find(p, f.len, at, dir, folded_text, &f, &off, &len);
+	i = pattern_find(p, f.len, at, dir, folded_text, &f, &off, &len);
 	if (i != SIZE_MAX) {
 		for (struct jnode *q = f.n[i]->parent; q; q = q->parent)
 			q->open = 1;

@@ -287,7 +287,7 @@ int prompt(struct tui *t, const char *label, char *buf, size_t len, int *kind)
 			draw_small(t);
 		} else {
 			if (kind)
-				snprintf(lab, sizeof(lab), "%s (%s, Tab: kind): ", label, pat_kind_name(*kind));
+				snprintf(lab, sizeof(lab), "%s (%s, Tab: kind): ", label, pattern_kind_name(*kind));
 			else
 				snprintf(lab, sizeof(lab), "%s: ", label);
 			put_fill(y, 0, COLS, 0);

@@ -12,7 +12,7 @@
 
 #define MAX_RESULTS 2000
 
-const char *pat_kind_name(int kind)
+const char *pattern_kind_name(int kind)
 {
 	static const char *const names[PAT__COUNT] = { "text", "hex", "regex" };
 
@@ -24,7 +24,7 @@ static int hexval(int c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-int pat_compile(struct pat *p, char *msg, size_t len)
+int pattern_compile(struct pat *p, char *msg, size_t len)
 {
 	p->re_ok = 0;
 	p->nbytes = 0;
@@ -76,7 +76,7 @@ int pat_compile(struct pat *p, char *msg, size_t len)
 	return 0;
 }
 
-void pat_free(struct pat *p)
+void pattern_free(struct pat *p)
 {
 	if (p->re_ok)
 		regfree(&p->re);
@@ -85,7 +85,7 @@ void pat_free(struct pat *p)
 }
 
 /* In text, hex bytes are looked for as the hex digits the views print ("7fda0e" in "0x7fda0e030545"). */
-int pat_match_text(const struct pat *p, const char *s, size_t *off, size_t *len)
+int pattern_match(const struct pat *p, const char *s, size_t *off, size_t *len)
 {
 	const char *h;
 
@@ -122,7 +122,7 @@ int pat_match_text(const struct pat *p, const char *s, size_t *off, size_t *len)
 	return 0;
 }
 
-size_t pat_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
+size_t pattern_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
 		void *arg, size_t *off, size_t *len)
 {
 	size_t found = SIZE_MAX;
@@ -135,7 +135,7 @@ size_t pat_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(
 		b.len = 0;
 		text(arg, i, &b);
 		img_buf_addc(&b, 0);
-		if (!b.failed && pat_match_text(p, (const char *)b.data, off, len))
+		if (!b.failed && pattern_match(p, (const char *)b.data, off, len))
 			found = i;
 	}
 	img_buf_free(&b);
@@ -206,7 +206,7 @@ struct view *results_view(struct tui *t, const struct pat *p, char *msg, size_t 
 	}
 	img_search_free(s);
 	snprintf(title, sizeof(title), "%zu%s match%s of %s '%s' in memory", rs.n, stopped ? " (the first)" : "",
-		 rs.n == 1 ? "" : "es", pat_kind_name(p->kind), p->text);
+		 rs.n == 1 ? "" : "es", pattern_kind_name(p->kind), p->text);
 	if (!rs.n)
 		doc_add(&d, R_DIM, NULL, "%s", "no match");
 	v = doc_view_new(title, &d);

@@ -622,7 +622,7 @@ int tree_search(struct tui *t, const struct pat *p, int dir)
 	for (i = 0; i < f.len; i++)
 		if (f.n[i] == cur)
 			at = i;
-	i = pat_find(p, f.len, at, dir, label_text, &la, &off, &len);
+	i = pattern_find(p, f.len, at, dir, label_text, &la, &off, &len);
 	if (i != SIZE_MAX)
 		tree_select(t, f.n[i]);
 	img_free(f.n);

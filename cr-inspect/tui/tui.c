@@ -254,7 +254,7 @@ static void do_search(struct tui *t, int dir)
 		r = v->ops->search ? v->ops->search(t, v, &t->pat, dir) : 0;
 	}
 	if (r == 0)
-		tui_msg(t, 1, "not found: %s '%s'", pat_kind_name(t->pat.kind), t->pat.text);
+		tui_msg(t, 1, "not found: %s '%s'", pattern_kind_name(t->pat.kind), t->pat.text);
 }
 
 static int ask_pattern(struct tui *t, const char *label)
@@ -264,11 +264,11 @@ static int ask_pattern(struct tui *t, const char *label)
 
 	if (!prompt(t, label, buf, sizeof(buf), &kind) || !buf[0])
 		return 0;
-	pat_free(&t->pat);
+	pattern_free(&t->pat);
 	t->pat.kind = kind;
 	t->pat_kind = kind;
 	snprintf(t->pat.text, sizeof(t->pat.text), "%s", buf);
-	if (pat_compile(&t->pat, msg, sizeof(msg))) {
+	if (pattern_compile(&t->pat, msg, sizeof(msg))) {
 		tui_msg(t, 1, "%s", msg);
 		return 0;
 	}
@@ -598,7 +598,7 @@ static void tui_free(struct tui *t)
 		img_mem_close(t->mems[i].m);
 	img_free(t->mems);
 	marks_free(t);
-	pat_free(&t->pat);
+	pattern_free(&t->pat);
 	if (t->trace)
 		fclose(t->trace);
 	img_ckpt_close(t->ck2);

@@ -94,16 +94,16 @@ struct pat {
 	uint8_t bytes[128];  /* PAT_HEX */
 	size_t nbytes;
 };
-const char *pat_kind_name(int kind);
-int pat_compile(struct pat *p, char *msg, size_t len);
-void pat_free(struct pat *p);
+const char *pattern_kind_name(int kind);
+int pattern_compile(struct pat *p, char *msg, size_t len);
+void pattern_free(struct pat *p);
 /* Does the text match?  *off and *len get the first match. */
-int pat_match_text(const struct pat *p, const char *s, size_t *off, size_t *len);
+int pattern_match(const struct pat *p, const char *s, size_t *off, size_t *len);
 /*
  * The first of n items after `at` (before it when dir < 0), wrapping round,
  * whose text (text() writes it) matches; SIZE_MAX when none.  *off, *len: the match.
  */
-size_t pat_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
+size_t pattern_find(const struct pat *p, size_t n, size_t at, int dir, void (*text)(void *arg, size_t i, struct img_buf *b),
 		void *arg, size_t *off, size_t *len);
 
 /* Actions keys stand for (keys.c holds the table). */
