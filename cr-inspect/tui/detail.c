@@ -260,14 +260,6 @@ static void pages_str(const uint64_t *cnt, struct img_buf *b)
 	b->len--;
 }
 
-static struct node *kid_of(struct tui *t, struct node *n, int kind)
-{
-	tree_load(t, n);
-	for (size_t i = 0; i < n->nkids; i++)
-		if (n->kids[i]->kind == kind)
-			return n->kids[i];
-	return NULL;
-}
 
 static void task_doc(struct tui *t, struct doc *d, struct node *n)
 {
@@ -283,7 +275,7 @@ static void task_doc(struct tui *t, struct doc *d, struct node *n)
 	kv(d, &l, "parent", "%u%s%s", task->ppid, task->parent ? " " : "", task->parent ? task->parent->comm : "");
 	kv(d, NULL, "pgid sid", "%u %u", task->pgid, task->sid);
 	strings_doc(t, d, task, IMG_STRINGS_ARGV, 1, NULL);
-	l = node_link(kid_of(t, n, N_THREADS));
+	l = node_link(tree_kid(t, n, N_THREADS));
 	kv(d, &l, "threads", "%zu", task->nthreads);
 	if (task->mm && task->mm->exe) {
 		l = file_link(task->mm->exe);
@@ -305,18 +297,18 @@ static void task_doc(struct tui *t, struct doc *d, struct node *n)
 		for (size_t i = 0; i < task->mm->nvmas; i++)
 			total += task->mm->vmas[i].end - task->mm->vmas[i].start;
 		count_pages(t, task, 0, UINT64_MAX, cnt);
-		l = node_link(kid_of(t, n, N_MAPS));
+		l = node_link(tree_kid(t, n, N_MAPS));
 		kv(d, &l, "maps", "%zu mappings, %s", task->mm->nvmas, human(total, h, sizeof(h)));
 		b.len = 0;
 		pages_str(cnt, &b);
-		l = node_link(kid_of(t, n, N_MEMORY));
+		l = node_link(tree_kid(t, n, N_MEMORY));
 		kv(d, &l, "pages", "%s", (const char *)b.data);
 	}
-	l = node_link(kid_of(t, n, N_FDS));
+	l = node_link(tree_kid(t, n, N_FDS));
 	kv(d, &l, "fds", "%zu", task->nfds);
 	if (task->mm) {
 		/* finding the live environment searches the memory: it has a node of its own */
-		l = node_link(kid_of(t, n, N_ENV));
+		l = node_link(tree_kid(t, n, N_ENV));
 		kv(d, &l, "environ", "%s", "read from memory: Enter");
 	}
 	for (size_t i = 0; i < task->nchildren; i++) {
@@ -394,7 +386,7 @@ static struct node *fd_node(struct tui *t, const struct img_task *task, uint32_t
 {
 	struct node *tn = tree_find_task(t, task), *fds;
 
-	if (!tn || !(fds = kid_of(t, tn, N_FDS)))
+	if (!tn || !(fds = tree_kid(t, tn, N_FDS)))
 		return NULL;
 	tree_load(t, fds);
 	for (size_t i = 0; i < fds->nkids; i++)
@@ -546,7 +538,7 @@ static void ns_doc(struct tui *t, struct doc *d, const struct img_ns *ns)
 static void image_doc(struct tui *t, struct doc *d, const struct node *n)
 {
 	const struct img_kind *k = img_kind_by_file(img_ckpt_schema(t->ck), n->member);
-	struct link l = { .kind = LINK_IMAGE, .member = n->member };
+	struct link l = { .kind = LINK_IMAGE, .member = n->member, .side = n->side };
 	char h[32];
 
 	doc_add(d, R_HEAD, NULL, "image %s", n->member);
@@ -637,14 +629,19 @@ static void kids_line(struct listv *l, size_t i, struct img_buf *b, int *role, s
 		uint64_t cnt[IMG_PAGE__COUNT];
 		char perm[4];
 
-		count_pages(k->t, task, v->start, v->end, cnt);
-		img_buf_printf(b, "  %012llx-%012llx %s%c %-8s %6llu %6llu  %s", (unsigned long long)v->start,
+		count_pages(k->t, kid->task, v->start, v->end, cnt);
+		img_buf_printf(b, "%c %012llx-%012llx %s%c %-8s %6llu %6llu  %s", k->t->ck2 ? kid->change : ' ',
+			       (unsigned long long)v->start,
 			       (unsigned long long)v->end, prot_str(v->prot, perm), v->flags & 1 ? 's' : 'p',
 			       img_vma_kind_name(v->kind), (unsigned long long)((v->end - v->start) / IMG_PAGE_SIZE),
 			       (unsigned long long)(cnt[IMG_PAGE_PRESENT] + cnt[IMG_PAGE_PARENT]), v->name);
 		return;
 	}
-	img_buf_adds(b, "  ");
+	/* diff mode: the child's mark, as the tree shows it */
+	if (k->t->ck2)
+		img_buf_printf(b, "%c ", kid->change);
+	else
+		img_buf_adds(b, "  ");
 	tree_label(k->t, kid, b);
 }
 
@@ -686,6 +683,8 @@ static void memory_doc(struct tui *t, struct doc *d, const struct img_task *task
 	struct img_buf b;
 	struct link l = addr_link(task, task->mm->nvmas ? task->mm->vmas[0].start : 0);
 
+	if (tdiff_memory_link(t, task, &l))
+		doc_add(d, R_NORMAL, &l, "%s", "  Enter: the changed pages, A and B side by side");
 	img_buf_init(&b);
 	doc_add(d, R_HEAD, NULL, "memory of pid %u %s", task->pid, task->comm);
 	count_pages(t, task, 0, UINT64_MAX, cnt);
@@ -719,7 +718,10 @@ struct view *detail_view(struct tui *t, struct node *n)
 	struct img_buf b;
 
 	doc_init(&d);
+	if (t->diff)
+		tdiff_detail(t, n, &d);
 	switch (n->kind) {
+	case N_CHANGES: tdiff_changes_doc(t, &d); break;
 	case N_SET: set_doc(t, &d); break;
 	case N_TASK: task_doc(t, &d, n); break;
 	case N_THREAD: thread_doc(t, &d, n->obj); break;
@@ -738,6 +740,8 @@ struct view *detail_view(struct tui *t, struct node *n)
 		break;
 	}
 	default:
+		if (d.n) /* diff mode: the node's changes, then its children */
+			break;
 		doc_free(&d);
 		v = kids_view(t, n);
 		goto made;
@@ -793,6 +797,7 @@ int node_entry(struct tui *t, struct node *n, struct link *l)
 	case N_IMAGE:
 		l->kind = LINK_IMAGE;
 		l->member = n->member;
+		l->side = n->side;
 		break;
 	}
 	return l->kind != LINK_NONE;
@@ -815,7 +820,7 @@ static void node_json(struct tui *t, struct node *n, struct img_jw *w)
 	if (l.kind == LINK_IMAGE) {
 		const struct img_image *img;
 
-		if (!img_ckpt_image(t->ck, l.member, &img, NULL) && img->kind && img->kind->layout != IMG_LAY_RAW) {
+		if (!img_ckpt_image(l.side ? t->ck2 : t->ck, l.member, &img, NULL) && img->kind && img->kind->layout != IMG_LAY_RAW) {
 			struct img_buf b;
 			struct img_out o;
 

@@ -401,7 +401,7 @@ const struct img_task *image_task(struct tui *t, const char *member)
 	return NULL;
 }
 
-struct view *raw_image_view(struct tui *t, const char *member, char *msg, size_t len)
+struct view *raw_image_view(struct tui *t, const char *member, int side, char *msg, size_t len)
 {
 	const struct img_image *img;
 	struct img_err e = { 0 };
@@ -409,7 +409,7 @@ struct view *raw_image_view(struct tui *t, const char *member, char *msg, size_t
 	struct img_out o;
 	char es[1100];
 
-	if (img_ckpt_image(t->ck, member, &img, &e)) {
+	if (img_ckpt_image(side ? t->ck2 : t->ck, member, &img, &e)) {
 		snprintf(msg, len, "cannot read '%s': %s", member, img_err_str(&e, es, sizeof(es)));
 		return NULL;
 	}
@@ -421,7 +421,7 @@ struct view *raw_image_view(struct tui *t, const char *member, char *msg, size_t
 	img_out_mem(&o, &b);
 	img_image_to_json(img, &o, IMG_JSON_PRETTY);
 	img_out_flush(&o);
-	return raw_new(member, &b, image_task(t, member), msg, len);
+	return raw_new(member, &b, side ? NULL : image_task(t, member), msg, len);
 }
 
 struct view *raw_msg_view(struct tui *t, const struct img_msg *m, const char *title, const struct img_task *task)

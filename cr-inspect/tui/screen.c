@@ -237,7 +237,7 @@ static void draw_bottom(struct tui *t, struct view *v)
 void screen_draw(struct tui *t)
 {
 	struct view *v = tui_view(t);
-	char title[256];
+	char title[320];
 	int body = LINES - 3, tw;
 
 	t->s.cols = COLS;
@@ -248,7 +248,7 @@ void screen_draw(struct tui *t)
 	}
 	erase();
 	snprintf(title, sizeof(title), " cr-inspect tui  %s%s%s", t->name, t->ck2 ? "  vs  " : "",
-		 t->ck2 ? t->path2 : "");
+		 t->ck2 ? t->name2 : "");
 	put_fill(0, 0, COLS, role_attr(t, R_TITLE));
 	put_text(0, 0, COLS, title, strlen(title), role_attr(t, R_TITLE));
 	/* the tree takes about a third; a view that needs more room hides it unless it has the focus */

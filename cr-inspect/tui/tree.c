@@ -20,7 +20,9 @@ static struct node *node_new(struct node *parent, int kind, const struct img_tas
 	n->depth = parent ? parent->depth + 1 : 0;
 	n->task = task ? task : parent ? parent->task : NULL;
 	n->obj = obj;
-	n->change = ' ';
+	/* in diff mode, what is under an object only one side has is only there too */
+	n->side = parent ? parent->side : 0;
+	n->change = parent && (parent->change == '+' || parent->change == '-') ? parent->change : ' ';
 	return n;
 }
 
@@ -97,7 +99,7 @@ static void load_images(struct tui *t, struct node *n)
 {
 	struct members ms = { 0 };
 
-	img_dir_each(img_ckpt_dir(t->ck), add_member, &ms);
+	img_dir_each(img_ckpt_dir(n->side ? t->ck2 : t->ck), add_member, &ms);
 	qsort(ms.m, ms.n, sizeof(*ms.m), cmp_member);
 	for (size_t i = 0; i < ms.n; i++) {
 		struct node *k = node_new(n, N_IMAGE, NULL, NULL);
@@ -113,6 +115,24 @@ static void load_images(struct tui *t, struct node *n)
 	img_free(ms.m);
 }
 
+struct node *tree_add(struct node *parent, int kind, const struct img_task *task, const void *obj)
+{
+	struct node *n = node_new(parent, kind, task, obj);
+
+	if (n && node_add(parent, n))
+		return NULL;
+	return n;
+}
+
+struct node *tree_kid(struct tui *t, struct node *n, int kind)
+{
+	tree_load(t, n);
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i]->kind == kind)
+			return n->kids[i];
+	return NULL;
+}
+
 void tree_load(struct tui *t, struct node *n)
 {
 	const struct img_task *task = n->task;
@@ -125,6 +145,8 @@ void tree_load(struct tui *t, struct node *n)
 	case N_SET: {
 		size_t np;
 
+		if (t->diff)
+			node_add(n, node_new(n, N_CHANGES, NULL, NULL));
 		node_add(n, node_new(n, N_PROCS, NULL, NULL));
 		node_add(n, node_new(n, N_FILES, NULL, NULL));
 		node_add(n, node_new(n, N_SOCKETS, NULL, NULL));
@@ -224,7 +246,8 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 		break;
 	}
 	case N_THREADS:
-		img_buf_printf(b, "threads (%zu)", task->nthreads);
+		/* in diff mode the list may hold what only B has */
+		img_buf_printf(b, "threads (%zu)", n->loaded ? n->nkids : task->nthreads);
 		break;
 	case N_THREAD: {
 		const struct img_thread *th = n->obj;
@@ -233,7 +256,7 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 		break;
 	}
 	case N_MAPS:
-		img_buf_printf(b, "maps (%zu)", task->mm ? task->mm->nvmas : 0);
+		img_buf_printf(b, "maps (%zu)", n->loaded ? n->nkids : task->mm ? task->mm->nvmas : 0);
 		break;
 	case N_VMA: {
 		const struct img_vma *v = n->obj;
@@ -249,8 +272,11 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 	case N_ENV:
 		img_buf_adds(b, "environment");
 		break;
+	case N_CHANGES:
+		img_buf_adds(b, "changes");
+		break;
 	case N_FDS:
-		img_buf_printf(b, "fds (%zu)", task->nfds);
+		img_buf_printf(b, "fds (%zu)", n->loaded ? n->nkids : task->nfds);
 		break;
 	case N_FD: {
 		const struct img_fd *fd = n->obj;
@@ -279,7 +305,7 @@ void tree_label(struct tui *t, const struct node *n, struct img_buf *b)
 		break;
 	case N_NSS:
 		img_ckpt_namespaces(t->ck, &cnt);
-		img_buf_printf(b, "namespaces (%zu)", cnt);
+		img_buf_printf(b, "namespaces (%zu)", n->loaded ? n->nkids : cnt);
 		break;
 	case N_NS: {
 		const struct img_ns *ns = n->obj;
@@ -477,9 +503,11 @@ static void enter(struct tui *t, struct node *n)
 		tui_follow(t, &l);
 		return;
 	case N_MEMORY:
-		l.kind = LINK_ADDR;
-		l.task = n->task;
-		l.addr = n->task->mm->nvmas ? n->task->mm->vmas[0].start : 0;
+		if (!tdiff_memory_link(t, n->task, &l)) {
+			l.kind = LINK_ADDR;
+			l.task = n->task;
+			l.addr = n->task->mm->nvmas ? n->task->mm->vmas[0].start : 0;
+		}
 		tui_follow(t, &l);
 		return;
 	case N_FD:
@@ -494,6 +522,7 @@ static void enter(struct tui *t, struct node *n)
 	case N_IMAGE:
 		l.kind = LINK_IMAGE;
 		l.member = n->member;
+		l.side = n->side;
 		tui_follow(t, &l);
 		return;
 	case N_NS:

@@ -95,6 +95,11 @@ void tree_moved(struct tui *t)
 		tui_push(t, v);
 }
 
+struct img_ckpt *tui_task_ckpt(struct tui *t, const struct img_task *task)
+{
+	return t->ck2 && img_ckpt_task(t->ck, task->pid) != task ? t->ck2 : t->ck;
+}
+
 struct img_mem *tui_mem(struct tui *t, const struct img_task *task, char *msg, size_t len)
 {
 	struct img_err e = { 0 };
@@ -105,7 +110,7 @@ struct img_mem *tui_mem(struct tui *t, const struct img_task *task, char *msg, s
 	for (size_t i = 0; i < t->nmems; i++)
 		if (t->mems[i].task == task)
 			return t->mems[i].m;
-	if (img_mem_open(t->ck, task, 0, &m, &e) || (t->root_dir && img_mem_set_root(m, t->root_dir, &e))) {
+	if (img_mem_open(tui_task_ckpt(t, task), task, 0, &m, &e) || (t->root_dir && img_mem_set_root(m, t->root_dir, &e))) {
 		img_mem_close(m);
 		snprintf(msg, len, "cannot read the memory of pid %u: %s", task->pid, img_err_str(&e, es, sizeof(es)));
 		return NULL;
@@ -164,7 +169,12 @@ int tui_follow(struct tui *t, const struct link *l)
 		v = mem_view(t, l->task, l->addr);
 		break;
 	case LINK_IMAGE:
-		v = raw_image_view(t, l->member, msg, sizeof(msg));
+		v = raw_image_view(t, l->member, l->side, msg, sizeof(msg));
+		if (!v)
+			tui_msg(t, 1, "%s", msg);
+		break;
+	case LINK_MEMDIFF:
+		v = memdiff_view(t, l->pair, l->addr, msg, sizeof(msg));
 		if (!v)
 			tui_msg(t, 1, "%s", msg);
 		break;
@@ -500,6 +510,15 @@ static void handle_key(struct tui *t, int ch)
 	case ACT_MEMORY:
 		do_memory(t);
 		return;
+	case ACT_NEXT_CHANGE:
+	case ACT_PREV_CHANGE:
+		if (!t->diff)
+			break;
+		if (t->focus == 1 && v && v->ops->key(t, v, act, ch))
+			return;
+		if (!tdiff_next(t, act == ACT_NEXT_CHANGE ? 1 : -1))
+			tui_msg(t, 0, "no changes");
+		return;
 	case ACT_ESC:
 		if (t->focus == 1 && v && v->ops->key(t, v, act, ch))
 			return;
@@ -576,7 +595,7 @@ static const struct option tui_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void set_name(struct tui *t, const char *path)
+static void set_name(char *name, size_t len, const char *path)
 {
 	size_t n = strlen(path);
 	const char *s;
@@ -586,7 +605,7 @@ static void set_name(struct tui *t, const char *path)
 	s = path + n;
 	while (s > path && s[-1] != '/')
 		s--;
-	snprintf(t->name, sizeof(t->name), "%.*s", (int)(path + n - s), s);
+	snprintf(name, len, "%.*s", (int)(path + n - s), s);
 }
 
 static void tui_free(struct tui *t)
@@ -599,6 +618,7 @@ static void tui_free(struct tui *t)
 	img_free(t->mems);
 	marks_free(t);
 	pattern_free(&t->pat);
+	tdiff_free(t);
 	if (t->trace)
 		fclose(t->trace);
 	img_ckpt_close(t->ck2);
@@ -626,13 +646,20 @@ int cmd_tui(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 	t.path = pos[0];
 	t.root_dir = o.root;
 	t.marks_file = o.marks;
-	set_name(&t, pos[0]);
+	set_name(t.name, sizeof(t.name), pos[0]);
 	if (img_ckpt_open(pos[0], IMG_CKPT_TOLERANT, &t.ck, &e))
 		return img_cli_fail(c, "read", &e);
 	if (npos == 2) {
-		img_ckpt_close(t.ck);
-		return img_cli_failf(c, "comparing two checkpoints needs cr-diff's engine (img/diff.h), which this "
-				     "build does not have yet: open them one at a time");
+		t.path2 = pos[1];
+		set_name(t.name2, sizeof(t.name2), pos[1]);
+		if (img_ckpt_open(pos[1], IMG_CKPT_TOLERANT, &t.ck2, &e)) {
+			img_ckpt_close(t.ck);
+			return img_cli_fail(c, "read", &e);
+		}
+		if (tdiff_open(&t, msg, sizeof(msg))) {
+			tui_free(&t);
+			return img_cli_failf(c, "%s", msg);
+		}
 	}
 	if (marks_load(&t, msg, sizeof(msg))) {
 		img_ckpt_close(t.ck);
@@ -648,6 +675,8 @@ int cmd_tui(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv)
 		tui_free(&t);
 		return img_cli_failf(c, "out of memory");
 	}
+	if (t.diff)
+		tdiff_map(&t);
 	tui_push(&t, detail_view(&t, t.tree.root));
 	/* our handlers first, so that curses leaves them alone: the loop ends and the terminal is restored */
 	memset(&sa, 0, sizeof(sa));

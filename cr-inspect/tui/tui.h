@@ -48,6 +48,7 @@ enum link_kind {
 	LINK_IMAGE,  /* an image of the set, as JSON */
 	LINK_MSG,    /* a decoded entry, as JSON */
 	LINK_TASK,   /* a task's node */
+	LINK_MEMDIFF, /* diff mode: a task's changed memory, A and B side by side */
 };
 
 struct link {
@@ -58,6 +59,8 @@ struct link {
 	const struct img_msg *msg;
 	const char *member;           /* LINK_IMAGE; title for LINK_MSG */
 	struct node *node;
+	const void *pair;             /* LINK_MEMDIFF: the img_diff_pair */
+	uint8_t side;                 /* LINK_IMAGE: 1 for an image of B */
 };
 
 /* A document: lines of text with a role and a link each (details, help, marks, results). */
@@ -174,7 +177,7 @@ void listv_move(struct listv *l, size_t to);
 /* The tree. */
 enum node_kind {
 	N_SET, N_PROCS, N_TASK, N_THREADS, N_THREAD, N_MAPS, N_VMA, N_FDS, N_FD, N_FILES, N_FILE, N_SOCKETS,
-	N_NSS, N_NS, N_IMAGES, N_IMAGE, N_PROBLEMS, N_PROBLEM, N_MEMORY, N_ENV,
+	N_NSS, N_NS, N_IMAGES, N_IMAGE, N_PROBLEMS, N_PROBLEM, N_MEMORY, N_ENV, N_CHANGES,
 	N__COUNT
 };
 
@@ -182,7 +185,8 @@ struct node {
 	uint8_t kind;
 	uint8_t open;
 	uint8_t loaded;
-	uint8_t change;                /* diff mode: ' ', '~', '+', '-' */
+	uint8_t change;                /* diff mode: ' ', '~' (changed or holds a change), '+' (only in B), '-' (only in A) */
+	uint8_t side;                  /* diff mode: 1 when the object is B's */
 	int depth;
 	struct node *parent;
 	struct node **kids;
@@ -215,6 +219,10 @@ void tree_click(struct tui *t, int row);
 /* The node of a file under "files", of a task, loading what it needs. */
 struct node *tree_find_file(struct tui *t, const struct img_file *f);
 struct node *tree_find_task(struct tui *t, const struct img_task *task);
+/* The first child of a kind (loading n's children). */
+struct node *tree_kid(struct tui *t, struct node *n, int kind);
+/* A child made for diff mode (an object only B has). */
+struct node *tree_add(struct node *parent, int kind, const struct img_task *task, const void *obj);
 void tree_path(struct tui *t, const struct node *n, struct img_buf *b);
 /* The cursor moved to another node: show its detail. */
 void tree_moved(struct tui *t);
@@ -226,13 +234,33 @@ void node_export(struct tui *t, struct node *n);
 /* Views over the model. */
 struct view *detail_view(struct tui *t, struct node *n);
 struct view *mem_view(struct tui *t, const struct img_task *task, uint64_t addr);
-struct view *raw_image_view(struct tui *t, const char *member, char *msg, size_t len);
+struct view *raw_image_view(struct tui *t, const char *member, int side, char *msg, size_t len);
 struct view *raw_msg_view(struct tui *t, const struct img_msg *m, const char *title, const struct img_task *task);
 struct view *marks_view(struct tui *t);
 struct view *results_view(struct tui *t, const struct pat *p, char *msg, size_t len);
 int mem_view_goto(struct tui *t, struct view *v, uint64_t addr);
 /* The task an image file belongs to, when its name says one ("core-5.img" -> the task of thread 5). */
 const struct img_task *image_task(struct tui *t, const char *member);
+
+/*
+ * Diff mode (diff.c): two checkpoints compared by libimg's engine (img/diff.h).
+ */
+struct tdiff;
+int tdiff_open(struct tui *t, char *msg, size_t len);
+/* Put every change on its node of the tree (after tree_build). */
+void tdiff_map(struct tui *t);
+void tdiff_free(struct tui *t);
+/* The changes of a node, first in its detail. */
+void tdiff_detail(struct tui *t, struct node *n, struct doc *d);
+/* The detail of the "changes" node: every change. */
+void tdiff_changes_doc(struct tui *t, struct doc *d);
+/* c, C: the next, the previous changed node. */
+int tdiff_next(struct tui *t, int dir);
+/* Where Enter on a task's memory node leads in diff mode (0: the plain memory view). */
+int tdiff_memory_link(struct tui *t, const struct img_task *task, struct link *l);
+struct view *memdiff_view(struct tui *t, const void *pair, uint64_t addr, char *msg, size_t len);
+/* The checkpoint a task belongs to (A, or B in diff mode). */
+struct img_ckpt *tui_task_ckpt(struct tui *t, const struct img_task *task);
 
 /* Marks: an address of a task with a note. */
 struct mark {
@@ -323,6 +351,8 @@ struct tui {
 	/* diff mode */
 	struct img_ckpt *ck2;
 	const char *path2;
+	char name2[128];
+	struct tdiff *diff;
 };
 
 #endif

@@ -23,7 +23,7 @@ M=$SETS/multi
 budget=100
 case ${CR_BUILD:-} in *asan*) budget=600;; esac
 # Screens show the path as given: run from a folder where the sets have short names.
-mkdir -p "$T/sets" && for s in multi manyvmas bigmem16; do ln -s "$SETS/$s" "$T/sets/$s"; done
+mkdir -p "$T/sets" && for s in multi multi-ns manyvmas bigmem16; do ln -s "$SETS/$s" "$T/sets/$s"; done
 
 # each run gets a session of its own; the one before is killed once the new one is up
 # (killing the last session first would race with the server's exit)
@@ -310,6 +310,103 @@ for nc in "" 1; do
 	fi
 	quit
 done
+
+# Diff mode: two sets the project's writer made from one another with known changes
+# (imggen --diff-pair writes them and changes.json, the records cr-diff must report).
+# The TUI lists exactly those, c visits exactly the tree items they are on, and the
+# changed memory shows side by side with exactly the rows that differ.
+if [ -x "$IMGGEN" ]; then
+	"$IMGGEN" --diff-pair "$TESTDATA/sample/tiny" "$T/sets/pair" > "$T/gen.err" 2>&1 || fail "imggen --diff-pair: $(cat "$T/gen.err")"
+	start 200 60 pair/a pair/b
+	expect "diff title" "cr-inspect tui  a  vs  b"
+	keys j
+	expect "changes" "6 changes from a (A) to b (B)"
+	settled > "$T/changes.txt"
+	shot diff-changes
+	python3 - "$T/changes.txt" "$T/sets/pair/changes.json" <<'PY' && pass || fail "the changes listed are not the changes made"
+import json, re, sys
+ops = {"~": "changed", "+": "added", "-": "removed"}
+got = set()
+for line in open(sys.argv[1]):
+    m = re.search(r"> ([~+-]) (\w+) +(\S+) (\S+?): ", line)
+    if m:
+        got.add((m.group(2), m.group(3), m.group(4), ops[m.group(1)]))
+want = {(c["category"], c["task"], c["path"], c["op"]) for c in json.load(open(sys.argv[2]))}
+if got != want:
+    print("    listed:", sorted(got)); print("    made:  ", sorted(want)); sys.exit(1)
+PY
+	# c: every changed item once, then round again
+	: > "$T/visited"
+	for ((i = 0; i < 20; i++)); do
+		keys c
+		sleep 0.1
+		st=$(settled | tail -2 | head -1 | sed 's/^ *//; s/ *$//')
+		grep -qxF -- "$st" "$T/visited" && break
+		echo "$st" >> "$T/visited"
+	done
+	"$INSPECT" maps "$T/sets/pair/a" --pid 1 -j > "$T/maps.json"
+	python3 - "$T/visited" "$T/sets/pair/changes.json" "$T/maps.json" <<'PY' && pass || fail "c does not visit exactly the changed items"
+import json, re, sys
+visited = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+maps = [int(m["start"], 16) for m in json.load(open(sys.argv[3]))[0]["maps"]]
+ends = [int(m["end"], 16) for m in json.load(open(sys.argv[3]))[0]["maps"]]
+want = set()
+for c in json.load(open(sys.argv[2])):
+    p = c["path"]
+    if p.startswith("threads["): want.add(("thread", int(p[8:p.index("]")])))
+    elif p.startswith("core."): want.add(("thread", 1))
+    elif p.startswith("mm.vmas["): want.add(("vma", maps[int(p[8:p.index("]")])]))
+    elif p.startswith("memory["):
+        a = int(p[7:p.index("-")], 16)
+        want.add(("vma", [s for s, e in zip(maps, ends) if s <= a < e][0]))
+    elif p.startswith("fd["): want.add(("fd", int(p[3:p.index("]")])))
+    else: want.add(("?", p))
+got = set()
+for v in visited:
+    m = re.search(r"> threads \(\d+\) > (\d+) ", v) or None
+    if m: got.add(("thread", int(m.group(1)))); continue
+    m = re.search(r"> maps \(\d+\) > ([0-9a-f]+) ", v)
+    if m: got.add(("vma", int(m.group(1), 16))); continue
+    m = re.search(r"> fds \(\d+\) > (\d+) ", v)
+    if m: got.add(("fd", int(m.group(1)))); continue
+    got.add(("?", v))
+if got != want or len(visited) != len(want):
+    print("    visited:", visited); print("    want:", sorted(want)); sys.exit(1)
+PY
+	expect "thread only in B" "+        2 diff-thread"
+	expect "socket only in A" "-        252 UDP 127.0.0.1:47999"
+	# the memory record: its pages side by side; c goes from one row that differs to the next
+	keys Home j
+	expect "changes again" "6 changes from a (A) to b (B)"
+	keys Tab /
+	text "memory["
+	keys Enter Enter
+	expect "memdiff" "changed memory of 1 subject_tiny: 1 range"
+	shot diff-memory
+	: > "$T/rows"
+	for ((i = 0; i < 40; i++)); do
+		keys c
+		sleep 0.05
+		a=$(settled | grep -oE 'A 0x[0-9a-f]+' | head -1)
+		grep -qxF -- "$a" "$T/rows" && break
+		echo "$a" >> "$T/rows"
+	done
+	check "memdiff: c visits the 17 rows that differ" test "$(wc -l < "$T/rows")" -eq 17
+	keys Home c
+	expect "memdiff: the row differs" "200000000060* "
+	quit
+	keys_in_budget diff-pair
+else
+	echo "SKIP [$test_name]: no imggen at $IMGGEN (make check builds it): diff mode with known changes"
+fi
+# multi and multi-ns: the namespaces that differ
+start 120 40 multi multi-ns
+expect "multi vs multi-ns" "cr-inspect tui  multi  vs  multi-ns"
+keys End k l
+expect "ns removed" "-    uts 4 (root)"
+expect "ns added" "+    uts 11"
+quit
+keys_in_budget multi-ns
 
 # ^C: the terminal is restored and the status says the signal (128 + 2)
 start 80 24 multi
