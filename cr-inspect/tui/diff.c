@@ -199,10 +199,10 @@ static struct node *fd_node(struct tui *t, struct node *tn, const struct img_dif
 	if (!fds || !task)
 		return fds;
 	tree_load(t, fds);
-	if (!added)
-		for (size_t i = 0; i < fds->nkids; i++)
-			if (((const struct img_fd *)fds->kids[i]->obj)->fd == (uint32_t)fd)
-				return fds->kids[i];
+	/* the fd may have its node already (a task only B has lists B's fds) */
+	for (size_t i = 0; i < fds->nkids; i++)
+		if (((const struct img_fd *)fds->kids[i]->obj)->fd == (uint32_t)fd && fds->kids[i]->task == task)
+			return fds->kids[i];
 	for (size_t i = 0; added && i < task->nfds; i++)
 		if (task->fds[i].fd == (uint32_t)fd) {
 			struct node *n = tree_add(fds, N_FD, task, &task->fds[i]);
@@ -225,10 +225,9 @@ static struct node *vma_node(struct tui *t, struct node *tn, const struct img_di
 	tree_load(t, maps);
 	if (!v && idx >= 0 && (size_t)idx < task->mm->nvmas)
 		v = &task->mm->vmas[idx];
-	if (!added)
-		for (size_t i = 0; i < maps->nkids; i++)
-			if (maps->kids[i]->obj == v)
-				return maps->kids[i];
+	for (size_t i = 0; i < maps->nkids; i++)
+		if (maps->kids[i]->obj == v)
+			return maps->kids[i];
 	if (added && v) {
 		struct node *n = tree_add(maps, N_VMA, task, v);
 
