@@ -30,7 +30,7 @@ SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/images.tab schemas/
 TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab schemas/criu/legacy.tab $(sort $(wildcard schemas/transforms/*.json))
 LCR_SRCS    := $(wildcard schemas/linuxcr/*.layout schemas/linuxcr/*.tab)
 
-INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c)))
+INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c cr-inspect/tui/*.c)))
 CONVERT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-convert/*.c)))
 DIFF_OBJS    := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-diff/*.c)))
 

@@ -70,6 +70,26 @@ int parse_explorer(struct img_cli *c, const struct img_cmd *cmd, int argc, char 
 /* The command line or environment of a task (IMG_STRINGS_*), NUL separated; tasks.c. */
 int read_strings(struct img_ckpt *ck, const struct img_task *t, int which, struct img_buf *b, int *live,
 		 struct img_err *err);
+/* Shared by threads and the TUI (tasks.c). */
+#define IMG_NRLIMITS 16
+extern const char *const rlimit_names[IMG_NRLIMITS];
+void sig_name(int sig, char *buf, size_t len);
+/* "0x800 (SIGUSR2)" */
+void sigset_str(struct img_buf *b, uint64_t set);
+/* Every scalar of a register message, as "name value" pairs (repeated ones as name[i]). */
+void regs_each(const struct img_msg *regs, void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
+int cmd_tui(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+
+/*
+ * memory.c: write [start, end) of a task's memory to path (a temporary file
+ * in the same folder, holes left sparse, renamed over path when complete);
+ * the runs of a range as mem read -j prints them.
+ */
+int mem_write_range(struct img_mem *m, uint64_t start, uint64_t end, const char *path, uint64_t *have,
+		    struct img_err *err);
+int mem_json_range(struct img_jw *w, struct img_mem *m, uint64_t addr, uint64_t len, uint64_t *mapped,
+		   struct img_err *err);
+
 /* A file described in one line ("/path", "pipe[123] 22 bytes unread", "TCP 127.0.0.1:47001 LISTEN"); files.c. */
 void describe_file(const struct img_file *f, struct img_buf *b);
 

@@ -93,6 +93,12 @@ static const struct img_cmd commands[] = {
 	  "  -v, --verbose        print every record, objects, files, vmas (and registers on i386)\n"
 	  "      --show-arch-regs ckptinfo's register option (registers print with -v on i386)\n"
 	  "      --linuxcr-version V  read the stream as version V\n" },
+	{ "tui", cmd_tui, "tui CKPT [CKPT2] [--root DIR] [--marks FILE] [--trace-keys FILE]",
+	  "browse a checkpoint in the terminal: processes, threads, maps, files, memory, images (? lists the keys); "
+	  "with CKPT2, what changed",
+	  "      --root DIR       read file-backed pages the image lacks from the files under DIR\n"
+	  "      --marks FILE     keep the marks (m) in FILE, as JSON; read them from it at start\n"
+	  "      --trace-keys FILE  write how long each key took to FILE (\"key NAME MS\" lines)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

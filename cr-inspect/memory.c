@@ -211,12 +211,8 @@ static void hexstr(struct img_jw *w, const char *key, const uint8_t *p, size_t n
 	free(s);
 }
 
-/*
- * Write [start, end) of a task's memory to path: into a temporary file in the
- * same folder, holes left sparse, renamed over path when complete.
- */
-static int write_range(struct img_mem *m, uint64_t start, uint64_t end, const char *path, uint64_t *have,
-		       struct img_err *err)
+int mem_write_range(struct img_mem *m, uint64_t start, uint64_t end, const char *path, uint64_t *have,
+		    struct img_err *err)
 {
 	char tmp[PATH_MAX];
 	uint64_t a = start;
@@ -285,6 +281,44 @@ static int write_range(struct img_mem *m, uint64_t start, uint64_t end, const ch
 	return r;
 }
 
+int mem_json_range(struct img_jw *w, struct img_mem *m, uint64_t addr, uint64_t len, uint64_t *mapped,
+		   struct img_err *err)
+{
+	const struct img_task *t = img_mem_task(m);
+	uint64_t a;
+	int r = 0;
+
+	*mapped = 0;
+	img_jw_obj_begin(w);
+	img_jw_kv_u64(w, "pid", t->pid);
+	jw_hex(w, "addr", addr);
+	img_jw_kv_u64(w, "len", len);
+	img_jw_key(w, "runs");
+	img_jw_arr_begin(w);
+	for (a = addr; a < addr + len;) {
+		struct img_mem_run run;
+
+		r = img_mem_run(m, a, addr + len, &run, err);
+		if (r)
+			return r;
+		if (run.state != IMG_PAGE_UNMAPPED)
+			*mapped += run.end - run.start;
+		img_jw_obj_begin(w);
+		jw_hex(w, "start", run.start);
+		jw_hex(w, "end", run.end);
+		img_jw_kv_str(w, "state", img_page_state_name(run.state));
+		if (run.source)
+			img_jw_kv_str(w, "source", run.source);
+		if (run.data)
+			hexstr(w, "data", run.data, (size_t)(run.end - run.start));
+		img_jw_obj_end(w);
+		a = run.end;
+	}
+	img_jw_arr_end(w);
+	img_jw_obj_end(w);
+	return 0;
+}
+
 static int mem_read(struct img_cli *c, const struct img_cmd *cmd, struct img_ckpt *ck, const struct mem_opts *mo,
 		    char **pos, int npos)
 {
@@ -317,7 +351,7 @@ static int mem_read(struct img_cli *c, const struct img_cmd *cmd, struct img_ckp
 		struct img_err e = { 0 };
 		uint64_t have;
 
-		r = write_range(m, addr, addr + len, mo->out, &have, &e);
+		r = mem_write_range(m, addr, addr + len, mo->out, &have, &e);
 		img_mem_close(m);
 		return r ? img_cli_fail(c, "write", &e) : 0;
 	}
@@ -328,14 +362,13 @@ static int mem_read(struct img_cli *c, const struct img_cmd *cmd, struct img_ckp
 	}
 	out_begin(c, &o);
 	if (o.json) {
-		img_jw_obj_begin(&o.w);
-		img_jw_kv_u64(&o.w, "pid", t->pid);
-		jw_hex(&o.w, "addr", addr);
-		img_jw_kv_u64(&o.w, "len", len);
-		img_jw_key(&o.w, "runs");
-		img_jw_arr_begin(&o.w);
+		struct img_err e = { 0 };
+
+		r = mem_json_range(&o.w, m, addr, len, &mapped, &e);
+		if (r)
+			r = img_cli_fail(c, "read the memory of", &e);
 	}
-	for (a = addr; a < addr + len && !r;) {
+	for (a = addr; !o.json && a < addr + len && !r;) {
 		struct img_mem_run run;
 		struct img_err e = { 0 };
 
@@ -346,27 +379,12 @@ static int mem_read(struct img_cli *c, const struct img_cmd *cmd, struct img_ckp
 		}
 		if (run.state != IMG_PAGE_UNMAPPED)
 			mapped += run.end - run.start;
-		if (o.json) {
-			img_jw_obj_begin(&o.w);
-			jw_hex(&o.w, "start", run.start);
-			jw_hex(&o.w, "end", run.end);
-			img_jw_kv_str(&o.w, "state", img_page_state_name(run.state));
-			if (run.source)
-				img_jw_kv_str(&o.w, "source", run.source);
-			if (run.data)
-				hexstr(&o.w, "data", run.data, (size_t)(run.end - run.start));
-			img_jw_obj_end(&o.w);
-		} else if (run.data) {
+		if (run.data)
 			hexdump(&o.o, run.start, run.data, (size_t)(run.end - run.start));
-		} else {
+		else
 			img_out_printf(&o.o, "0x%012llx-0x%012llx  %s\n", (unsigned long long)run.start,
 				       (unsigned long long)run.end, state_desc(run.state));
-		}
 		a = run.end;
-	}
-	if (o.json && !r) {
-		img_jw_arr_end(&o.w);
-		img_jw_obj_end(&o.w);
 	}
 	img_mem_close(m);
 	if (r)
@@ -401,7 +419,7 @@ static int dump_task(struct img_cli *c, struct img_ckpt *ck, const struct img_ta
 			r = img_cli_failf(c, "path too long under '%s'", dir);
 			break;
 		}
-		if (write_range(m, v->start, v->end, path, &have, &e)) {
+		if (mem_write_range(m, v->start, v->end, path, &have, &e)) {
 			r = img_cli_fail(c, "write", &e);
 			break;
 		}

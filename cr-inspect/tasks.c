@@ -185,7 +185,7 @@ static const char *const signames[] = {
 	"SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
 };
 
-static void sig_name(int sig, char *buf, size_t len)
+void sig_name(int sig, char *buf, size_t len)
 {
 	if (sig > 0 && sig < (int)(sizeof(signames) / sizeof(signames[0])))
 		snprintf(buf, len, "%s", signames[sig]);
@@ -193,7 +193,7 @@ static void sig_name(int sig, char *buf, size_t len)
 		snprintf(buf, len, "SIGRT%d", sig - 32);
 }
 
-static const char *const rlimit_names[] = {
+const char *const rlimit_names[IMG_NRLIMITS] = {
 	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
 	"SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
 };
@@ -266,21 +266,33 @@ static void limits_timers(struct out *o, const struct img_task *t)
 	}
 }
 
-static void sigset_text(struct img_out *o, uint64_t set)
+void sigset_str(struct img_buf *b, uint64_t set)
 {
 	char name[32];
 	int any = 0;
 
-	img_out_printf(o, "0x%llx", (unsigned long long)set);
+	img_buf_printf(b, "0x%llx", (unsigned long long)set);
 	for (int s = 1; s <= 64; s++) {
 		if (!(set >> (s - 1) & 1))
 			continue;
 		sig_name(s, name, sizeof(name));
-		img_out_printf(o, "%s%s", any ? "," : " (", name);
+		img_buf_printf(b, "%s%s", any ? "," : " (", name);
 		any = 1;
 	}
 	if (any)
-		img_out_putc(o, ')');
+		img_buf_addc(b, ')');
+	img_buf_addc(b, 0);
+	b->len--;
+}
+
+static void sigset_text(struct img_out *o, uint64_t set)
+{
+	struct img_buf b;
+
+	img_buf_init(&b);
+	sigset_str(&b, set);
+	img_out_write(o, b.data, b.len);
+	img_buf_free(&b);
 }
 
 static void sigset_json(struct img_jw *w, const char *key, uint64_t set)
@@ -297,8 +309,7 @@ static void sigset_json(struct img_jw *w, const char *key, uint64_t set)
 	img_jw_arr_end(w);
 }
 
-/* Every scalar of a register message, as "name value" pairs (repeated ones as name[i]). */
-static void regs_each(const struct img_msg *regs, void (*fn)(void *arg, const char *name, uint64_t v), void *arg)
+void regs_each(const struct img_msg *regs, void (*fn)(void *arg, const char *name, uint64_t v), void *arg)
 {
 	for (uint32_t i = 0; regs && i < regs->desc->nfields; i++) {
 		const struct img_fielddesc *fd = &regs->desc->fields[i];
