@@ -434,6 +434,40 @@ struct img_lcr_conv_opts {
 int img_lcr_convert(const struct img_lcr_image *img, const struct img_lcr_conv_opts *o, struct img_buf *out,
 		    struct img_err *err);
 
+/* ---------------------------------------------------------------- the bridge to CRIU image sets */
+
+/*
+ * A linux-cr image and a CRIU image set are two forms of one checkpoint: the
+ * bridge maps tasks, threads, registers and FPU, mm and VMAs, private pages,
+ * regular files and positions, pipes and their data, cwd and root, signal
+ * handlers, masks and pending signals, rlimits, itimers and credentials, by
+ * the rows of schemas/linuxcr/bridge.tab.  What one side holds and the other
+ * cannot is refused, or with IMG_LCR_BRIDGE_LOSSY left out and listed.
+ */
+enum { IMG_LCR_BRIDGE_LOSSY = 1 };
+
+struct img_lcr_bridge_opts {
+	unsigned flags;                              /* IMG_LCR_BRIDGE_LOSSY */
+	void (*note)(void *arg, const char *line);   /* what was left out, one line each */
+	void *arg;
+};
+
+/*
+ * The CRIU image set a linux-cr image stands for, as an image folder
+ * (img/source.h): inventory, pstree, core, ids, mm, pagemap, files, fdinfo,
+ * fs, pipes-data and utsns images encoded in memory, and pages-N.img made of
+ * the stream's page arrays where they lie (nothing copied).  The folder holds
+ * its own reference to the image's source: img may be freed first.
+ */
+int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridge_opts *o, struct img_dir **out,
+		     struct img_err *err);
+/*
+ * img_dir_open's reader of linux-cr streams (it bids on the HEADER record):
+ * the lossy CRIU view above, so that the checkpoint model, memory, search,
+ * check, diff and core export read a linux-cr image as they read CRIU sets.
+ */
+extern const struct img_dir_format img_lcr_dir_format;
+
 #ifdef __cplusplus
 }
 #endif
