@@ -88,7 +88,7 @@ int cmd_lcr_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char
 		return img_cli_fail(c, "read", &e);
 	int si = img_lcr_version_index(t, img->lay->ver), ti = img_lcr_version_index(t, tv);
 
-	if ((up && ti < si) || (!up && ti > si)) {
+	if (strcmp(cmd->name, "to") && ((up && ti < si) || (!up && ti > si))) {
 		r = img_cmd_usage(c, cmd, "%s is %s than the image's %s: use '%s'", tv->name, up ? "older" : "newer",
 				  img->lay->ver->name, up ? "downgrade" : "upgrade");
 		img_lcr_free(img);

@@ -15,6 +15,7 @@
 #define MAX_SEGS 16
 #define MAX_VMS 48
 #define MAX_AREAS 8
+#define MAX_IMAGES 64
 
 static struct {
 	struct img_arena arena;
@@ -22,6 +23,7 @@ static struct {
 	struct br_seg segs[MAX_SEGS];
 	struct br_vm vms[MAX_VMS];
 	struct br_area areas[MAX_AREAS];
+	struct br_image images[MAX_IMAGES];
 	struct br_table t;
 	int r;
 	struct img_err err;
@@ -106,6 +108,20 @@ static int row_line(void *arg, const struct img_tab_line *l, struct img_err *err
 			return img_err_set(err, EINVAL, "'%s': not prot, flags, madv, kernel or refuse", l->f[3]);
 		return 0;
 	}
+	if (!strcmp(k, "image")) {
+		struct br_image *im;
+
+		if (l->nf < 3 || tab.t.nimages == MAX_IMAGES)
+			return img_err_set(err, EINVAL, "expected 'image PREFIX HOW [WHY]'");
+		im = &tab.images[tab.t.nimages++];
+		im->prefix = keep(l->f[1]);
+		im->how = !strcmp(l->f[2], "read") ? BR_IMG_READ : !strcmp(l->f[2], "walk") ? BR_IMG_WALK
+			: !strcmp(l->f[2], "meta") ? BR_IMG_META : 0;
+		im->why = l->nf > 3 ? keep(l->rest[3]) : "";
+		if (!im->how)
+			return img_err_set(err, EINVAL, "'%s': not read, walk or meta", l->f[2]);
+		return 0;
+	}
 	if (!strcmp(k, "area")) {
 		struct br_area *a;
 		uint64_t addr = 0;
@@ -183,6 +199,7 @@ static void load(void)
 	tab.t.segs = tab.segs;
 	tab.t.vms = tab.vms;
 	tab.t.areas = tab.areas;
+	tab.t.images = tab.images;
 	if (!src) {
 		tab.r = img_err_set(&tab.err, ENOENT, "linuxcr/bridge.tab is not built in");
 		return;
@@ -238,6 +255,19 @@ static const struct br_row *find(const struct br_table *t, int lcr, const char *
 			best = r;
 			blen = len;
 		}
+	}
+	return best;
+}
+
+const struct br_image *br_find_image(const struct br_table *t, const char *member)
+{
+	const struct br_image *best = NULL;
+
+	for (size_t i = 0; i < t->nimages; i++) {
+		size_t n = strlen(t->images[i].prefix);
+
+		if (!strncmp(member, t->images[i].prefix, n) && (!best || n > strlen(best->prefix)))
+			best = &t->images[i];
 	}
 	return best;
 }
@@ -470,9 +500,12 @@ int br_lose(struct br_losses *l, int cls, const char *what, const char *why, con
 	va_start(ap, fmt);
 	vsnprintf(ex, sizeof(ex), fmt, ap);
 	va_end(ap);
-	if (cls == BR_STATE && !(l->flags & IMG_LCR_BRIDGE_LOSSY))
-		return img_err_set(l->err, ENOTSUP, "%s: %s: %s has no place on the other side (%s)", ex, what, why,
-				   l->how ? l->how : "--lossy drops it");
+	if (cls == BR_STATE && !(l->flags & IMG_LCR_BRIDGE_LOSSY)) {
+		if (l->subject)
+			img_err_subject(l->err, l->subject);
+		return img_err_set(l->err, ENOTSUP, "%s: %s has no place in %s (%s); --lossy leaves it out", ex, what,
+				   l->other ? l->other : "the other form", why);
+	}
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->v[i].what, what)) {
 			x = &l->v[i];
@@ -508,14 +541,24 @@ void br_losses_free(struct br_losses *l)
 
 void br_losses_report(const struct br_losses *l, void (*fn)(void *arg, const char *line), void *arg)
 {
-	char line[700];
+	char line[1024];
+	size_t at = 0;
 
 	for (size_t i = 0; fn && i < l->n; i++) {
 		const struct br_loss *x = &l->v[i];
 
-		snprintf(line, sizeof(line), "%s (%s, %llu time%s; first: %s): %s", x->what,
-			 x->cls == BR_STATE ? "state" : "meta", (unsigned long long)x->count, x->count == 1 ? "" : "s",
-			 x->example, x->why);
+		if (x->cls != BR_STATE)
+			continue;
+		snprintf(line, sizeof(line), "%s (%llu time%s; first: %s): %s", x->what, (unsigned long long)x->count,
+			 x->count == 1 ? "" : "s", x->example, x->why);
 		fn(arg, line);
 	}
+	/* identity and bookkeeping: one line */
+	line[0] = 0;
+	for (size_t i = 0; fn && i < l->n; i++)
+		if (l->v[i].cls == BR_META && at + strlen(l->v[i].what) + 8 < sizeof(line))
+			at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s", at ? ", " : "ids and bookkeeping only: ",
+					       l->v[i].what);
+	if (fn && at)
+		fn(arg, line);
 }

@@ -44,6 +44,14 @@ struct br_area {
 	uint64_t extra, addr;        /* addr 0: anywhere */
 };
 
+enum { BR_IMG_READ = 1, BR_IMG_WALK, BR_IMG_META };
+
+struct br_image {
+	const char *prefix;          /* "core-", "inventory.img" */
+	int how;                     /* BR_IMG_* */
+	const char *why;
+};
+
 struct br_table {
 	const struct br_row *rows;
 	size_t n;
@@ -55,6 +63,8 @@ struct br_table {
 	size_t nareas;
 	uint64_t pf[8][2];           /* CKPT_PF bit, PF_ bit */
 	size_t npf;
+	const struct br_image *images;
+	size_t nimages;
 };
 
 /* The built-in table, parsed at first use. */
@@ -78,7 +88,8 @@ struct br_losses {
 	size_t n, cap;
 	unsigned flags;              /* IMG_LCR_BRIDGE_LOSSY: state losses allowed */
 	struct img_err *err;         /* where a refusal is written */
-	const char *how;             /* "--lossy drops it" style hint for refusals */
+	const char *other;           /* "a linux-cr image", "CRIU images": where it has no place */
+	const char *subject;         /* the input, for the refusal's subject */
 };
 
 /*
@@ -90,6 +101,8 @@ void br_losses_free(struct br_losses *l);
 /* Hand the losses to a callback, one line each. */
 void br_losses_report(const struct br_losses *l, void (*fn)(void *arg, const char *line), void *arg);
 
+/* The image row for a member of a CRIU set (the longest prefix), or NULL. */
+const struct br_image *br_find_image(const struct br_table *t, const char *member);
 /* A default written in the table ("17", "NONE" with the field's enum, "-") against a value: 1 when equal. */
 int br_is_default(const struct br_row *r, const struct img_lcr_layout *lay, const char *enum_name, uint64_t v);
 
@@ -120,7 +133,21 @@ int lcr_fpu_from_msg(const struct img_msg *fp, uint8_t *area, uint32_t cap, uint
 		     struct img_err *err);
 /* The size of the XSAVE area that holds the components of xcr0 (512: none beyond SSE). */
 uint32_t lcr_xsave_size(uint64_t xcr0);
+/* Fit an area from one set of components to another: those to lacks are cleared; the ones that held state. */
+uint64_t lcr_fpu_fit(uint8_t *area, uint64_t from, uint64_t to);
 int lcr_desc_to_msg(struct img_arena *a, struct img_msg *u, uint32_t entry, uint32_t lo, uint32_t hi);
 void lcr_desc_from_msg(const struct img_msg *u, uint32_t *lo, uint32_t *hi);
+
+/*
+ * A decision where an image cannot be made to fit its target (target.c):
+ * bail refuses (err filled, -ENOTSUP), hope goes on with a note, emulate
+ * refuses too (the callers emulate what can be, before asking).  Without a
+ * target the loss goes to the losses as state.
+ */
+int lcr_fit_decide(const struct img_lcr_target *t, struct br_losses *l, const char *what, const char *why,
+		   const char *fmt, ...) IMG_PRINTF(5, 6);
+void lcr_fit_note(const struct img_lcr_target *t, const char *fmt, ...) IMG_PRINTF(2, 3);
+/* The image's arch against the target's. */
+int lcr_fit_arch(const struct img_lcr_target *t, struct br_losses *l, const char *image_arch, uint32_t page_size);
 
 #endif

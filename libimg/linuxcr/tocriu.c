@@ -205,12 +205,15 @@ static int walk_struct(struct tc *c, int32_t ri, const char *rn, const struct im
 
 			if (f->type != IMG_LCR_STRUCT && !f->count && base + f->off + img_lcr_type_size(f->type) <= r->len)
 				v = img_lcr_get_u(r->p, base + f->off, f->type);
+			char what[200];
+
+			snprintf(what, sizeof(what), "%s.%s", rn, path);
 			if (row->cls == BR_META || br_is_default(row, c->lay, r->desc && r->desc->nenums ? r->desc->enums[0].en : NULL, v)) {
 				if (row->cls == BR_META && strcmp(row->def, "-") == 0 && row->lfield)
-					br_lose(&c->loss, BR_META, path, row->why, "%s", where(c, ri));
+					br_lose(&c->loss, BR_META, what, row->why, "%s", where(c, ri));
 				continue;
 			}
-			int e = br_lose(&c->loss, BR_STATE, path, row->why, "%s: %s = %llu", where(c, ri), path,
+			int e = br_lose(&c->loss, BR_STATE, what, row->why, "%s: %s = %llu", where(c, ri), path,
 					(unsigned long long)v);
 
 			if (e)
@@ -250,6 +253,13 @@ static int walk(struct tc *c)
 							 : "a kind of state the bridge does not carry to CRIU images",
 				    "%s", where(c, (int32_t)i));
 			if (e)
+				return e;
+			continue;
+		}
+		if (row->kind == BR_LCR && !row->lfield) {
+			/* a whole record with no place: meta (listed) or state */
+			snprintf(what, sizeof(what), "record %s", rn);
+			if ((e = br_lose(&c->loss, row->cls, what, row->why, "%s", where(c, (int32_t)i))))
 				return e;
 			continue;
 		}
@@ -1337,6 +1347,8 @@ int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridg
 	c.err = err;
 	c.loss.err = err;
 	c.loss.flags = o ? o->flags : 0;
+	c.loss.other = "CRIU images";
+	c.loss.subject = img->src->name;
 	r = br_table(&c.t, err);
 	if (r)
 		return r;

@@ -202,3 +202,33 @@ void lcr_desc_from_msg(const struct img_msg *u, uint32_t *lo, uint32_t *hi)
 			 (3u << 13) | ((!np) << 15) | (limit & 0xf0000) | (us << 20) | (s32 << 22) | (pg << 23) |
 			 (base & 0xff000000));
 }
+
+uint64_t lcr_fpu_fit(uint8_t *area, uint64_t from, uint64_t to)
+{
+	uint64_t bv = le(area + XSAVE_BV, 8), dirty = 0;
+
+	if (!(from & ~3ull))
+		return 0; /* FXSAVE only: every target has it */
+	for (size_t i = 0; i < NXCOMPS; i++) {
+		const struct xcomp *c = &xcomps[i];
+		uint64_t bit = 1ull << c->bit;
+
+		if (!(from & bit) || (to & bit))
+			continue;
+		/* in use: its xstate_bv bit set and not all zeros (the init state) */
+		for (unsigned k = 0; (bv & bit) && k < c->size; k++)
+			if (area[c->off + k]) {
+				dirty |= bit;
+				break;
+			}
+		memset(area + c->off, 0, c->size);
+	}
+	if (to & ~3ull) {
+		put_le(area + XSAVE_BV, bv & to, 8);
+		put_le(area + SW_XCR0, to, 8);
+	} else {
+		memset(area + XSAVE_BV, 0, XSAVE_HDR_END - XSAVE_BV);
+		memset(area + SW_XCR0, 0, 8);
+	}
+	return dirty;
+}
