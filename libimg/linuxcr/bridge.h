@@ -133,6 +133,8 @@ int lcr_fpu_from_msg(const struct img_msg *fp, uint8_t *area, uint32_t cap, uint
 		     struct img_err *err);
 /* The size of the XSAVE area that holds the components of xcr0 (512: none beyond SSE). */
 uint32_t lcr_xsave_size(uint64_t xcr0);
+/* The components an area of len bytes holds (0: FXSAVE only). */
+uint64_t lcr_area_xcr0(const uint8_t *area, uint32_t len, int has_xsave);
 /* Fit an area from one set of components to another: those to lacks are cleared; the ones that held state. */
 uint64_t lcr_fpu_fit(uint8_t *area, uint64_t from, uint64_t to);
 int lcr_desc_to_msg(struct img_arena *a, struct img_msg *u, uint32_t entry, uint32_t lo, uint32_t hi);
@@ -147,6 +149,8 @@ void lcr_desc_from_msg(const struct img_msg *u, uint32_t *lo, uint32_t *hi);
 int lcr_fit_decide(const struct img_lcr_target *t, struct br_losses *l, const char *what, const char *why,
 		   const char *fmt, ...) IMG_PRINTF(5, 6);
 void lcr_fit_note(const struct img_lcr_target *t, const char *fmt, ...) IMG_PRINTF(2, 3);
+/* The vdso of an image made by kernel from, restarted by the target's. */
+int lcr_fit_vdso(const struct img_lcr_target *t, struct br_losses *l, uint64_t addr, const char *from);
 /* The image's arch against the target's. */
 int lcr_fit_arch(const struct img_lcr_target *t, struct br_losses *l, const char *image_arch, uint32_t page_size);
 

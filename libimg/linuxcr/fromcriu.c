@@ -949,8 +949,11 @@ static int mm_obj(struct fc *c, const struct img_task *t, int32_t cred, int32_t 
 			with_pages = 0;
 			if (!strcmp(area->status, "VVAR"))
 				madv &= ~(1ull << 16); /* MADV_DONTDUMP: the kernel's own */
-			if (!strcmp(area->status, "VDSO"))
+			if (!strcmp(area->status, "VDSO")) {
 				vdso = v->start;
+				if ((r = lcr_fit_vdso(c->target, &c->loss, vdso, "the kernel CRIU dumped on")))
+					break;
+			}
 		} else if (v->status & 0x200) { /* VMA_ANON_PRIVATE */
 			type = "ANON";
 		} else if (v->status & 0x40) { /* VMA_FILE_PRIVATE */

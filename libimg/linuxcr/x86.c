@@ -232,3 +232,18 @@ uint64_t lcr_fpu_fit(uint8_t *area, uint64_t from, uint64_t to)
 	}
 	return dirty;
 }
+
+uint64_t lcr_area_xcr0(const uint8_t *area, uint32_t len, int has_xsave)
+{
+	uint64_t x = 3;
+
+	if (!has_xsave || len < XSAVE_HDR_END)
+		return 0;
+	if (le(area + SW_XCR0, 8) & 3)
+		return le(area + SW_XCR0, 8);
+	/* an area the bridge did not write: the components its size holds */
+	for (size_t i = 0; i < NXCOMPS; i++)
+		if (xcomps[i].off + xcomps[i].size <= len)
+			x |= 1ull << xcomps[i].bit;
+	return x;
+}

@@ -492,6 +492,14 @@ struct img_lcr_target {
 int img_lcr_target_from_profile(const struct img_profile *p, int policy, struct img_lcr_target *t,
 				struct img_err *err);
 
+/*
+ * An image made for a target: the header's kernel version and release, the
+ * FPU capabilities and every CPU_FPU area in the target's XSAVE layout, the
+ * arch and the vdso decided by the target's policy; the new stream in out.
+ */
+int img_lcr_fit(const struct img_lcr_image *img, const struct img_lcr_target *t, struct img_buf *out,
+		struct img_err *err);
+
 /* A CRIU set (the checkpoint model) as a linux-cr stream of version to, written to fd. */
 struct img_ckpt;
 struct img_lcr_from_opts {
