@@ -51,7 +51,6 @@ struct fc {
 	const struct img_lcr_target *target;
 	int fd;                       /* where the stream goes */
 	int32_t next;                 /* the next objref */
-	int32_t reserved;             /* objrefs below it are the CRIU ids of files and pipes */
 	struct objmap *objs;
 	size_t nobjs, capobjs;
 	/* v23 pid objects: the numbers, in objref order from pid_base */
@@ -136,16 +135,19 @@ static int obj_used(struct fc *c, int32_t objref)
 
 /*
  * A new objref for (kind, id), with its OBJREF record unless the object is
- * implicit.  Files and pipes keep their CRIU ids as objrefs (restart needs
- * only unique positive ones), so that a round trip keeps them; the rest are
- * numbered past the largest of those.
+ * implicit.  Objrefs are given in the order objects first appear, as the
+ * kernel gives them (after the pid objects), so that an image read back and
+ * written again numbers them the same; pipes keep their CRIU pipe ids (the
+ * inode numbers) as the objrefs of their inodes when those are free.
  */
 static int obj_new(struct fc *c, int kind, uint64_t id, const char *objtype, int32_t *out)
 {
 	int32_t want = 0;
 
-	if ((kind == K_FILE || kind == K_PIPE) && id > c->npids && id < (uint64_t)c->reserved && !obj_used(c, (int32_t)id))
+	if (kind == K_PIPE && id > c->npids && id <= INT32_MAX && !obj_used(c, (int32_t)id))
 		want = (int32_t)id;
+	while (!want && obj_used(c, c->next))
+		c->next++;
 	if (c->nobjs == c->capobjs) {
 		size_t cap = c->capobjs ? c->capobjs * 2 : 64;
 		struct objmap *v = img_realloc(c->objs, cap * sizeof(*v));
@@ -1329,21 +1331,7 @@ int img_lcr_from_ckpt(struct img_ckpt *ck, const struct img_lcr_from_opts *o, in
 			goto out;
 		c.pid_base = 1;
 	}
-	/* objrefs: files and pipes keep their ids where the pid objects leave them free; the rest come after */
-	{
-		size_t nf;
-		const struct img_file *const *files = img_ckpt_files(ck, &nf);
-		uint64_t max = 0;
-
-		for (size_t i = 0; i < nf; i++) {
-			if (files[i]->id > max && files[i]->id < INT32_MAX / 2)
-				max = files[i]->id;
-			if (files[i]->pipe && files[i]->pipe->pipe_id > max && files[i]->pipe->pipe_id < INT32_MAX / 2)
-				max = files[i]->pipe->pipe_id;
-		}
-		c.reserved = (int32_t)max + 1;
-		c.next = c.reserved > (int32_t)c.npids + 1 ? c.reserved : (int32_t)c.npids + 1;
-	}
+	c.next = (int32_t)c.npids + 1;
 	/* nothing is dropped unseen: every member and field must have a place */
 	if ((r = img_dir_each(img_ckpt_dir(ck), walk_member, &c)))
 		goto out;

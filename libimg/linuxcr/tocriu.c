@@ -54,6 +54,7 @@ struct tc {
 	int32_t fs_base;               /* the cwd and root files of fss[i]: fs_base + 2 * i (+ 1) */
 	int32_t pidns_id, root_pidns_id, netns_id, mntns_id, userns_id, cgns_id, timens_id;
 	int subtree;
+	int nofs;                      /* live tasks without an FS record (before v19-rc3) */
 	char where[160];
 };
 
@@ -64,7 +65,23 @@ static const char *rec_name(const struct img_lcr_rec *r)
 
 static const char *where(struct tc *c, int32_t i)
 {
+	if (i < 0)
+		return "the process tree";
 	return img_lcr_rec_where(c->img, (size_t)i, c->where, sizeof(c->where));
+}
+
+/* A task of the tree whose records the stream holds (a failed checkpoint ends early). */
+static int task_there(struct tc *c, const struct img_lcr_task *t)
+{
+	char what[64];
+
+	if (t->rec_task >= 0)
+		return 1;
+	snprintf(what, sizeof(what), "task %d", t->pid);
+	/* lossy: left out; strict: the ERROR record is refused already */
+	br_lose(&c->loss, BR_STATE, what, "the stream ends before its records (a failed checkpoint)", "%s",
+		where(c, c->img->rec_tree));
+	return 0;
 }
 
 static int64_t fld(const struct img_lcr_rec *r, const char *path, int64_t def)
@@ -386,6 +403,10 @@ static int files_image(struct tc *c)
 		if (!r)
 			r = reg_entry(c, img, fs_file_id(c, i, 1), fs->root, NULL);
 	}
+	if (!r && c->nofs)
+		r = reg_entry(c, img, fs_file_id(c, c->img->nfss, 0), "/", NULL);
+	if (!r && c->nofs)
+		r = reg_entry(c, img, fs_file_id(c, c->img->nfss, 1), "/", NULL);
 	if (r) {
 		img_image_free(img);
 		return r;
@@ -740,8 +761,21 @@ static int mm_image(struct tc *c, const struct img_lcr_mm *m, uint32_t pid)
 				r = img_err_set(c->err, ENOMEM, "out of memory");
 		}
 	}
+	/* CRIU keeps them in address order (the kernel writes them so, a hand-made stream may not) */
+	uint32_t *order = img_malloc((m->nvmas ? m->nvmas : 1) * sizeof(*order));
+
+	if (!order)
+		r = img_err_set(c->err, ENOMEM, "out of memory");
+	for (uint32_t i = 0; !r && i < m->nvmas; i++) {
+		uint32_t k = i;
+
+		for (; k > 0 && m->vmas[order[k - 1]].start > m->vmas[i].start; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
 	for (uint32_t i = 0; !r && i < m->nvmas; i++)
-		r = vma_entry(c, img, e, m, &m->vmas[i]);
+		r = vma_entry(c, img, e, m, &m->vmas[order[i]]);
+	img_free(order);
 	if (!r && mr) {
 		/* mm->flags: the low two bits are the dumpable state */
 		r = img_msg_set_i64(&img->arena, e, "dumpable", fld(mr, "flags", 0) & 3) ? -ENOMEM : 0;
@@ -1118,25 +1152,28 @@ static int process_images(struct tc *c, const struct img_lcr_task *t)
 			img_image_free(img);
 		return r;
 	}
-	/* fs */
-	for (size_t i = 0; i < c->img->nfss; i++) {
-		const struct img_lcr_fs *fs = &c->img->fss[i];
+	/* fs: before v19-rc3 linux-cr saved none, and cwd and root are taken as / */
+	size_t fi = c->img->nfss;
 
-		if (fs->objref != t->fs)
-			continue;
-		if (!(img = image_new(c, "FS")))
-			return -ENOMEM;
-		if (!(m = entry(c, img, "fs_entry"))) {
-			img_image_free(img);
-			return -ENOMEM;
-		}
-		SET(&img->arena, m, "cwd_id", fs_file_id(c, i, 0));
-		SET(&img->arena, m, "root_id", fs_file_id(c, i, 1));
-		SET(&img->arena, m, "umask", (uint64_t)fld(rec(c, fs->rec), "umask", 0));
-		snprintf(name, sizeof(name), "fs-%d.img", t->pid);
-		if ((r = add_member(c, name, img)))
-			return r;
+	for (size_t i = 0; i < c->img->nfss; i++)
+		if (c->img->fss[i].objref == t->fs)
+			fi = i;
+	c->nofs |= fi == c->img->nfss;
+	if (fi == c->img->nfss && (r = br_lose(&c->loss, BR_META, "record FS", "this version saved no working "
+					       "directory: cwd and root are taken as /", "pid %d", t->pid)))
+		return r;
+	if (!(img = image_new(c, "FS")))
+		return -ENOMEM;
+	if (!(m = entry(c, img, "fs_entry"))) {
+		img_image_free(img);
+		return -ENOMEM;
 	}
+	SET(&img->arena, m, "cwd_id", fs_file_id(c, fi, 0));
+	SET(&img->arena, m, "root_id", fs_file_id(c, fi, 1));
+	SET(&img->arena, m, "umask", fi < c->img->nfss ? (uint64_t)fld(rec(c, c->img->fss[fi].rec), "umask", 0) : 022);
+	snprintf(name, sizeof(name), "fs-%d.img", t->pid);
+	if ((r = add_member(c, name, img)))
+		return r;
 	/* mm, pagemap, pages */
 	for (size_t i = 0; i < c->img->nmms; i++)
 		if (c->img->mms[i].objref == t->mm) {
@@ -1159,7 +1196,7 @@ static int tree_images(struct tc *c)
 		const struct img_lcr_task *t = &im->tasks[i];
 		struct img_msg *e;
 
-		if (t->pid != t->tgid)
+		if (t->pid != t->tgid || !task_there(c, t))
 			continue; /* threads go with their leader */
 		if (t->pid <= 0) {
 			r = img_err_set(c->err, EINVAL, "task %zu of the tree has no pid number", i);
@@ -1176,13 +1213,13 @@ static int tree_images(struct tc *c)
 		if (img_msg_add_u64(&ps->arena, e, "threads", (uint32_t)t->pid))
 			r = img_err_set(c->err, ENOMEM, "out of memory");
 		for (size_t k = 0; !r && k < im->ntasks; k++)
-			if (k != i && im->tasks[k].tgid == t->pid &&
+			if (k != i && im->tasks[k].tgid == t->pid && im->tasks[k].rec_task >= 0 &&
 			    img_msg_add_u64(&ps->arena, e, "threads", (uint32_t)im->tasks[k].pid))
 				r = img_err_set(c->err, ENOMEM, "out of memory");
 		if (!r)
 			r = core_image(c, t, 1);
 		for (size_t k = 0; !r && k < im->ntasks; k++)
-			if (k != i && im->tasks[k].tgid == t->pid)
+			if (k != i && im->tasks[k].tgid == t->pid && task_there(c, &im->tasks[k]))
 				r = core_image(c, &im->tasks[k], 0);
 		if (!r)
 			r = process_images(c, t);
@@ -1364,7 +1401,7 @@ int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridg
 	if (c.next_id < 1)
 		c.next_id = 1;
 	c.fs_base = c.next_id;
-	c.next_id += (int32_t)(2 * img->nfss);
+	c.next_id += (int32_t)(2 * img->nfss + 2); /* and / as cwd and root where no FS was saved */
 	c.subtree = (img->uflags & 1) || !img->uflags;
 	c.pidns_id = new_id(&c);
 	c.root_pidns_id = new_id(&c);
