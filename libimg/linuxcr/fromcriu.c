@@ -705,7 +705,19 @@ static int fs_obj(struct fc *c, const struct img_task *t, int32_t *out)
 	}
 	const char *root = t->root && t->root->path ? t->root->path : "/", *cwd = t->cwd && t->cwd->path ? t->cwd->path : "/";
 
-	if ((r = obj_new(c, K_FS, t->fs_id, "FS", &o)) || (r = B(c, "FS")) || (r = S(c, "umask", t->umask)) ||
+	snprintf(c->where, sizeof(c->where), "fs-%u.img", t->pid);
+	if ((r = obj_new(c, K_FS, t->fs_id, "FS", &o)) || (r = B(c, "FS")))
+		return r;
+	/* before v23 FS has no umask: restart keeps the restarting process's, which is 022 as a rule */
+	r = img_lcr_w_set(c->w, "umask", t->umask);
+	if (r == -ENOENT && t->umask != 022)
+		r = br_lose(&c->loss, BR_STATE, "fs_entry.umask", "the file mode mask: this version keeps none",
+			    "%s: umask 0%o", c->where, t->umask);
+	else if (r && r != -ENOENT)
+		return werr(c);
+	else
+		r = 0;
+	if (r ||
 	    (r = RAW(c, "FILE_NAME", root, strlen(root) + 1)) || (r = RAW(c, "FILE_NAME", cwd, strlen(cwd) + 1)))
 		return r;
 	*out = o;
@@ -1300,8 +1312,10 @@ int img_lcr_from_ckpt(struct img_ckpt *ck, const struct img_lcr_from_opts *o, in
 	c.loss.other = "a linux-cr image";
 	c.loss.subject = img_ckpt_dir(ck)->path;
 	c.lay = img_lcr_layout_find(v, "x86_64");
-	if (!c.lay)
-		return img_err_set(err, ENOTSUP, "%s has no x86_64 layout", v->name);
+	if (!c.lay) {
+		img_err_subject(err, img_ckpt_dir(ck)->path);
+		return img_err_set(err, ENOTSUP, "%s has no x86_64 layout in the tables (the sources give i386 only)", v->name);
+	}
 	if ((r = br_table(&c.t, err)))
 		return r;
 	c.ctx.t = c.t;
@@ -1364,13 +1378,11 @@ int img_lcr_from_ckpt(struct img_ckpt *ck, const struct img_lcr_from_opts *o, in
 		}
 	}
 	if (c.target->xsave_known) {
-		uint64_t extra = c.xcr0 & ~c.target->xcr0;
-
-		if (extra)
-			lcr_fit_note(c.target, "emulate: FPU: the image's XSAVE components 0x%llx, %s has 0x%llx: areas of %u "
-				     "bytes, components it lacks dropped where they hold their initial state",
-				     (unsigned long long)c.xcr0, c.target->name, (unsigned long long)c.target->xcr0,
-				     lcr_xsave_size(c.target->xcr0));
+		if (c.xcr0 != c.target->xcr0)
+			lcr_fit_note(c.target, "emulate: FPU: XSAVE areas of %u bytes, as %s keeps them (components 0x%llx; the "
+				     "set's hold 0x%llx): components it lacks are dropped where they hold their initial state",
+				     lcr_xsave_size(c.target->xcr0), c.target->name, (unsigned long long)c.target->xcr0,
+				     (unsigned long long)c.xcr0);
 		c.xcr0 = c.target->xcr0;
 	}
 	if ((r = lcr_fit_arch(c.target, &c.loss, "x86_64", 4096)))
