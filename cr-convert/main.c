@@ -34,6 +34,7 @@ static const struct img_cmd commands[] = {
 	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
 	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
 	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
 	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
 	{ "downgrade", cmd_versions, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR] [--lossy] [--kernel X.Y.Z]",
 	  "rewrite an image set in the format an older CRIU reads, step by step through the version tables",
@@ -47,6 +48,7 @@ static const struct img_cmd commands[] = {
 	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
 	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
 	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
 	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
 	{ "to", cmd_to, "to CKPT --to criu|linuxcr-V -o OUT [--lossy] [--for PROFILE] [--policy P] [--linuxcr-version V] [--sync]",
 	  "between the two forms of a checkpoint: a linux-cr stream to a CRIU image set, a CRIU set to a linux-cr stream "
