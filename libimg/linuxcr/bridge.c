@@ -16,6 +16,7 @@
 #define MAX_VMS 48
 #define MAX_AREAS 8
 #define MAX_IMAGES 64
+#define MAX_SIS 16
 
 static struct {
 	struct img_arena arena;
@@ -24,6 +25,7 @@ static struct {
 	struct br_vm vms[MAX_VMS];
 	struct br_area areas[MAX_AREAS];
 	struct br_image images[MAX_IMAGES];
+	struct br_siginfo sis[MAX_SIS];
 	struct br_table t;
 	int r;
 	struct img_err err;
@@ -106,6 +108,21 @@ static int row_line(void *arg, const struct img_tab_line *l, struct img_err *err
 				m->side = i;
 		if (!m->side)
 			return img_err_set(err, EINVAL, "'%s': not prot, flags, madv, kernel or refuse", l->f[3]);
+		return 0;
+	}
+	if (!strcmp(k, "siginfo")) {
+		struct br_siginfo *si;
+		uint64_t size;
+		const char *bar = strchr(l->f[1], '|');
+
+		if (l->nf != 4 || tab.t.nsis == MAX_SIS || num(l->f[2], &v) || num(l->f[3], &size) || v + size > 128 ||
+		    size > 8)
+			return img_err_set(err, EINVAL, "expected 'siginfo FIELD[|FIELD] OFFSET SIZE' inside 128 bytes");
+		si = &tab.sis[tab.t.nsis++];
+		si->field[0] = bar ? img_arena_strndup(&tab.arena, l->f[1], (size_t)(bar - l->f[1])) : keep(l->f[1]);
+		si->field[1] = bar ? keep(bar + 1) : NULL;
+		si->off = (uint32_t)v;
+		si->size = (uint32_t)size;
 		return 0;
 	}
 	if (!strcmp(k, "image")) {
@@ -200,6 +217,7 @@ static void load(void)
 	tab.t.vms = tab.vms;
 	tab.t.areas = tab.areas;
 	tab.t.images = tab.images;
+	tab.t.sis = tab.sis;
 	if (!src) {
 		tab.r = img_err_set(&tab.err, ENOENT, "linuxcr/bridge.tab is not built in");
 		return;
@@ -400,6 +418,52 @@ int br_to_lcr(const struct br_ctx *c, int how, uint64_t v, uint64_t *out, uint64
 	}
 	}
 	return -ERANGE;
+}
+
+/* ---------------------------------------------------------------- pending signals */
+
+static int si_field(const struct img_lcr_struct *si, const struct br_siginfo *b, struct img_lcr_fref *fr)
+{
+	for (int j = 0; j < 2; j++)
+		if (b->field[j] && !img_lcr_field_ref(si, b->field[j], fr) && fr->f->type != IMG_LCR_STRUCT)
+			return 0;
+	return -ENOENT;
+}
+
+void br_siginfo_to_criu(const struct br_table *t, const struct img_lcr_struct *si, const uint8_t *elem,
+			uint8_t out[128])
+{
+	struct img_lcr_fref fr;
+
+	memset(out, 0, 128);
+	for (size_t i = 0; i < t->nsis; i++) {
+		const struct br_siginfo *b = &t->sis[i];
+		uint64_t v;
+
+		if (si_field(si, b, &fr))
+			continue;
+		v = img_lcr_type_signed(fr.f->type) ? (uint64_t)img_lcr_get_s(elem, fr.off, fr.f->type)
+						    : img_lcr_get_u(elem, fr.off, fr.f->type);
+		for (uint32_t k = 0; k < b->size; k++)
+			out[b->off + k] = (uint8_t)(v >> (8 * k));
+	}
+}
+
+void br_siginfo_to_lcr(const struct br_table *t, const struct img_lcr_struct *si, const uint8_t in[128],
+		       uint8_t *elem)
+{
+	struct img_lcr_fref fr;
+
+	for (size_t i = 0; i < t->nsis; i++) {
+		const struct br_siginfo *b = &t->sis[i];
+		uint64_t v = 0;
+
+		if (si_field(si, b, &fr))
+			continue;
+		for (uint32_t k = 0; k < b->size; k++)
+			v |= (uint64_t)in[b->off + k] << (8 * k);
+		img_lcr_put(elem, fr.off, fr.f->type, v);
+	}
 }
 
 /* ---------------------------------------------------------------- message paths */

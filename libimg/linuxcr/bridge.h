@@ -44,6 +44,12 @@ struct br_area {
 	uint64_t extra, addr;        /* addr 0: anywhere */
 };
 
+/* A ckpt_siginfo field and where it lies in siginfo_t */
+struct br_siginfo {
+	const char *field[2];        /* v23's name, the older one */
+	uint32_t off, size;
+};
+
 enum { BR_IMG_READ = 1, BR_IMG_WALK, BR_IMG_META };
 
 struct br_image {
@@ -65,6 +71,8 @@ struct br_table {
 	size_t npf;
 	const struct br_image *images;
 	size_t nimages;
+	const struct br_siginfo *sis;
+	size_t nsis;
 };
 
 /* The built-in table, parsed at first use. */
@@ -101,6 +109,14 @@ void br_losses_free(struct br_losses *l);
 /* Hand the losses to a callback, one line each. */
 void br_losses_report(const struct br_losses *l, void (*fn)(void *arg, const char *line), void *arg);
 
+/*
+ * One pending signal both ways: the kernel's siginfo_t (128 bytes, x86_64)
+ * and a ckpt_siginfo element of layout si.
+ */
+void br_siginfo_to_criu(const struct br_table *t, const struct img_lcr_struct *si, const uint8_t *elem,
+			uint8_t out[128]);
+void br_siginfo_to_lcr(const struct br_table *t, const struct img_lcr_struct *si, const uint8_t in[128],
+		       uint8_t *elem);
 /* The image row for a member of a CRIU set (the longest prefix), or NULL. */
 const struct br_image *br_find_image(const struct br_table *t, const char *member);
 /* A default written in the table ("17", "NONE" with the field's enum, "-") against a value: 1 when equal. */

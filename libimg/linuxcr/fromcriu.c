@@ -1126,30 +1126,23 @@ static int pending(struct fc *c, const struct img_msg *q)
 		return img_err_set(c->err, ENOMEM, "out of memory");
 	img_iter_init(&it, q, "signals");
 	for (size_t k = 0; k < n && (e = img_iter_next_msg(&it)); k++) {
-		static const struct {
-			const char *f[2];
-			uint32_t off, size;
-		} map[] = {
-			{ { "csi_signo", "signo" }, 0, 4 }, { { "csi_errno", "_errno" }, 4, 4 }, { { "csi_code", "code" }, 8, 4 },
-			{ { "csi_pid", "pid" }, 16, 4 },    { { "csi_uid", "uid" }, 20, 4 },      { { "csi_ptr", "sigval_ptr" }, 24, 8 },
-		};
 		size_t len;
 		const uint8_t *b = img_msg_bytes(e, "siginfo", &len);
-		uint8_t in[128] = { 0 };
+		uint8_t in[128] = { 0 }, back[128];
 
-		memcpy(in, b, len < sizeof(in) ? len : sizeof(in));
-		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-			for (int j = 0; j < 2; j++) {
-				struct img_lcr_fref fr;
-				uint64_t v = 0;
-
-				if (img_lcr_field_ref(si, map[i].f[j], &fr))
-					continue;
-				for (uint32_t x = 0; x < map[i].size; x++)
-					v |= (uint64_t)in[map[i].off + x] << (8 * x);
-				img_lcr_put(buf + k * si->size, fr.off, fr.f->type, v);
-				break;
-			}
+		if (b)
+			memcpy(in, b, len < sizeof(in) ? len : sizeof(in));
+		br_siginfo_to_lcr(c->t, si, in, buf + k * si->size);
+		/* what the ckpt_siginfo fields do not hold (a fault address, a child's status) is a loss */
+		br_siginfo_to_criu(c->t, si, buf + k * si->size, back);
+		if (memcmp(in, back, sizeof(in)) &&
+		    (r = br_lose(&c->loss, BR_STATE, "siginfo_entry.siginfo", "members of a pending signal's siginfo that "
+				 "linux-cr's ckpt_siginfo does not hold", "%s: signal %u", c->where, img_get_u32(in))))
+			break;
+	}
+	if (r) {
+		img_free(buf);
+		return r;
 	}
 	if (img_lcr_w_add(c->w, buf, n * si->size))
 		r = werr(c);

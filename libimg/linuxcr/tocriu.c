@@ -634,9 +634,9 @@ static int page_runs(struct tc *c, const struct img_lcr_mm *m, struct run **out,
 			char w[160];
 
 			img_lcr_rec_where(c->img, (size_t)v[i].rec, w, sizeof(w));
-			img_free(v);
 			img_err_set(c->err, EINVAL, "%s: the page at 0x%llx is saved twice (also in %s)", w,
 				    (unsigned long long)v[i].addr, where(c, v[i - 1].rec));
+			img_free(v);
 			img_err_subject(c->err, c->img->src->name);
 			return -EINVAL;
 		}
@@ -814,26 +814,12 @@ static int siginfo(struct tc *c, struct img_arena *a, struct img_msg *q, const s
 	for (int64_t k = 0; si && k < n; k++) {
 		const uint8_t *p = pend->p + pend->st->size + (size_t)k * si->size;
 		uint32_t base = (uint32_t)(p - pend->p);
-		uint8_t out[128] = { 0 };
-		int64_t v;
+		uint8_t out[128];
 		struct img_msg *e;
-		static const struct {
-			const char *f[2];
-			uint32_t off, size;
-		} map[] = {
-			{ { "csi_signo", "signo" }, 0, 4 }, { { "csi_errno", "_errno" }, 4, 4 }, { { "csi_code", "code" }, 8, 4 },
-			{ { "csi_pid", "pid" }, 16, 4 },    { { "csi_uid", "uid" }, 20, 4 },      { { "csi_ptr", "sigval_ptr" }, 24, 8 },
-		};
 
 		if (base + si->size > pend->len)
 			break;
-		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-			for (int j = 0; j < 2; j++)
-				if (!lcr_field(si, p, si->size, map[i].f[j], &v)) {
-					for (uint32_t b = 0; b < map[i].size; b++)
-						out[map[i].off + b] = (uint8_t)((uint64_t)v >> (8 * b));
-					break;
-				}
+		br_siginfo_to_criu(c->t, si, p, out);
 		e = img_msg_set_msg(a, q, "signals");
 		if (!e || img_msg_set_bytes(a, e, "siginfo", out, sizeof(out)))
 			return img_err_set(c->err, ENOMEM, "out of memory");
