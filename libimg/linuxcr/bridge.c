@@ -290,6 +290,17 @@ const struct br_image *br_find_image(const struct br_table *t, const char *membe
 	return best;
 }
 
+int br_rows_under(const struct br_table *t, const char *msg, const char *path)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct br_row *r = &t->rows[i];
+
+		if (r->cmsg && !strcmp(r->cmsg, msg) && (!path || (r->cpath && under(r->cpath, path)) || !r->cpath))
+			return 1;
+	}
+	return 0;
+}
+
 const struct br_row *br_find_lcr(const struct br_table *t, const char *rec, const char *field)
 {
 	return find(t, 1, rec, field);

@@ -117,6 +117,8 @@ void br_siginfo_to_criu(const struct br_table *t, const struct img_lcr_struct *s
 			uint8_t out[128]);
 void br_siginfo_to_lcr(const struct br_table *t, const struct img_lcr_struct *si, const uint8_t in[128],
 		       uint8_t *elem);
+/* Whether any row names the message msg at or under path (NULL: anywhere in it). */
+int br_rows_under(const struct br_table *t, const char *msg, const char *path);
 /* The image row for a member of a CRIU set (the longest prefix), or NULL. */
 const struct br_image *br_find_image(const struct br_table *t, const char *member);
 /* A default written in the table ("17", "NONE" with the field's enum, "-") against a value: 1 when equal. */

@@ -251,6 +251,18 @@ static int walk_msg(struct fc *c, const struct img_msg *m, const char *root, con
 		}
 		if (row && (row->kind == BR_MAP || row->kind == BR_CODE))
 			continue;
+		if (fd->type == IMG_T_MESSAGE && fv->v.m && !row && !br_rows_under(c->t, root, full) &&
+		    !br_rows_under(c->t, fv->v.m->desc->name, NULL)) {
+			/* a message no row knows (a socket in files.img): one loss for all of it */
+			char what[220];
+
+			snprintf(what, sizeof(what), "%s.%s", root, full);
+			r = br_lose(&c->loss, BR_STATE, what, "a kind of state the bridge does not carry", "%s (%s)", member,
+				    fv->v.m->desc->name);
+			if (r)
+				return r;
+			continue;
+		}
 		if (fd->type == IMG_T_MESSAGE && fv->v.m) {
 			/* a sub-message: its fields by their own rows, or under the row for all of it */
 			char sub[200];
@@ -976,12 +988,10 @@ static int mm_obj(struct fc *c, const struct img_task *t, int32_t cred, int32_t 
 			type = "SHM_FILE";
 			with_pages = 0;
 		}
-		if (type && (v->status & ~(uint32_t)(0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x200 | 0x1000))) {
-			r = br_lose(&c->loss, BR_STATE, "vma_entry.status", "a kind of mapping the bridge does not carry",
-				    "%s: status 0x%x", c->where, v->status);
-			continue;
-		}
+		if (type && (v->status & ~(uint32_t)(0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x200 | 0x1000)))
+			type = NULL;
 		if (!type) {
+			/* lossy: kept as anonymous memory without its pages, so that the mm keeps its VMAs */
 			r = br_lose(&c->loss, BR_STATE, "vma_entry.status",
 				    v->status & 0x100 ? "shared anonymous memory" : "a kind of mapping the bridge does not carry",
 				    "%s: status 0x%x", c->where, v->status);
@@ -993,8 +1003,11 @@ static int mm_obj(struct fc *c, const struct img_task *t, int32_t cred, int32_t 
 		flags = vm_flags(c, v, madv, &rest);
 		if (area)
 			flags |= area->extra;
-		if (rest && (r = br_lose(&c->loss, BR_STATE, "vma_entry.flags", "mapping flags or advice with no VM_ flag",
-					 "%s: 0x%llx", c->where, (unsigned long long)rest)))
+		if ((rest & 0xffffffff) && (r = br_lose(&c->loss, BR_STATE, "vma_entry.flags", "mapping flags with no VM_ flag",
+							 "%s: 0x%llx", c->where, (unsigned long long)(rest & 0xffffffff))))
+			break;
+		if ((rest >> 32) && (r = br_lose(&c->loss, BR_STATE, "vma_entry.madv", "madvise() advice with no VM_ flag",
+						 "%s: 0x%llx", c->where, (unsigned long long)(rest >> 32))))
 			break;
 		int64_t vt;
 
