@@ -178,6 +178,13 @@ static int row_line(void *arg, const struct img_tab_line *l, struct img_err *err
 			if (!r->how)
 				return img_err_set(err, EINVAL, "'%s': not seg, pages or pf", l->f[3]);
 		}
+	} else if (!strcmp(k, "fill")) {
+		if (l->nf != 3 || is_lcr_side(l->f[1]) || num(l->f[2], &v))
+			return img_err_set(err, EINVAL, "expected 'fill MESSAGE.PATH VALUE'");
+		r->kind = BR_FILL;
+		if (split_path(l->f[1], &r->cmsg, &r->cpath))
+			return -ENOMEM;
+		r->def = keep(l->f[2]);
 	} else if (!strcmp(k, "code")) {
 		if (l->nf < 3)
 			return img_err_set(err, EINVAL, "expected 'code FIELD WHY'");
@@ -262,7 +269,7 @@ static const struct br_row *find(const struct br_table *t, int lcr, const char *
 		const char *ra = lcr ? r->lrec : r->cmsg, *rp = lcr ? r->lfield : r->cpath;
 		size_t len = rp ? strlen(rp) + 1 : 0;
 
-		if (!ra || !under(path, rp))
+		if (!ra || !under(path, rp) || r->kind == BR_FILL)
 			continue;
 		/* a FILE/SUBTYPE row, or the FILE row that covers every subtype */
 		if (strcmp(ra, a) && !(lcr && !strncmp(a, ra, strlen(ra)) && a[strlen(ra)] == '/'))
@@ -562,6 +569,28 @@ int br_msg_set(struct img_arena *a, struct img_msg *m, const char *path, uint64_
 			return -EINVAL;
 		return img_msg_add_u64(a, m, name, v);
 	}
+}
+
+int br_fill(const struct br_table *t, struct img_arena *a, struct img_msg *m, const char *root)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct br_row *r = &t->rows[i];
+		char first[64];
+		size_t n;
+		uint64_t v;
+
+		if (r->kind != BR_FILL || strcmp(r->cmsg, root))
+			continue;
+		n = strcspn(r->cpath, ".[");
+		snprintf(first, sizeof(first), "%.*s", (int)n, r->cpath);
+		if (r->cpath[n] == '.' && !img_msg_sub(m, first))
+			continue; /* not in this message (tc of a thread) */
+		if (!br_msg_get(m, r->cpath, &v))
+			continue; /* set already */
+		if (num(r->def, &v) || br_msg_set(a, m, r->cpath, v))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- losses */

@@ -7,7 +7,7 @@
 #include "img/schema.h"
 
 /* A row of schemas/linuxcr/bridge.tab. */
-enum { BR_MAP = 1, BR_CODE, BR_LCR, BR_CRIU };
+enum { BR_MAP = 1, BR_CODE, BR_LCR, BR_CRIU, BR_FILL };
 enum { BR_HOW_NONE = 0, BR_HOW_SEG, BR_HOW_PAGES, BR_HOW_PF };
 enum { BR_META = 1, BR_STATE };
 
@@ -141,6 +141,8 @@ int br_to_lcr(const struct br_ctx *c, int how, uint64_t v, uint64_t *out, uint64
 /* Message paths ("thread_info.gpregs.r15", "cap_inh[1]"), made as needed when setting. */
 int br_msg_get(const struct img_msg *m, const char *path, uint64_t *v);
 int br_msg_set(struct img_arena *a, struct img_msg *m, const char *path, uint64_t v);
+/* The fill rows of message root into m (only where the path's first part is there already). */
+int br_fill(const struct br_table *t, struct img_arena *a, struct img_msg *m, const char *root);
 
 /* x86 (x86.c): the FPU area and TLS descriptors in CRIU's form and back */
 #define LCR_XSAVE_MAX 2696

@@ -742,8 +742,8 @@ static const struct br_area *area_of(struct fc *c, const struct img_vma *v)
 {
 	for (size_t i = 0; i < c->t->nareas; i++) {
 		const struct br_area *a = &c->t->areas[i];
-		uint32_t bit = !strcmp(a->status, "VDSO") ? 0x8 : !strcmp(a->status, "VVAR") ? 0x1000
-			     : !strcmp(a->status, "VSYSCALL") ? 0x4 : 0;
+		uint32_t bit = !strcmp(a->status, "VDSO") ? IMG_VMA_AREA_VDSO : !strcmp(a->status, "VVAR") ? IMG_VMA_AREA_VVAR
+			     : !strcmp(a->status, "VSYSCALL") ? IMG_VMA_AREA_VSYSCALL : 0;
 
 		if (v->status & bit)
 			return a;
@@ -980,20 +980,22 @@ static int mm_obj(struct fc *c, const struct img_task *t, int32_t cred, int32_t 
 				if ((r = lcr_fit_vdso(c->target, &c->loss, vdso, "the kernel CRIU dumped on")))
 					break;
 			}
-		} else if (v->status & 0x200) { /* VMA_ANON_PRIVATE */
+		} else if (v->status & IMG_VMA_ANON_PRIVATE) {
 			type = "ANON";
-		} else if (v->status & 0x40) { /* VMA_FILE_PRIVATE */
+		} else if (v->status & IMG_VMA_FILE_PRIVATE) {
 			type = "FILE";
-		} else if (v->status & 0x80) { /* VMA_FILE_SHARED: the file holds the pages */
+		} else if (v->status & IMG_VMA_FILE_SHARED) { /* the file holds the pages */
 			type = "SHM_FILE";
 			with_pages = 0;
 		}
-		if (type && (v->status & ~(uint32_t)(0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80 | 0x200 | 0x1000)))
+		if (type && (v->status & ~(uint32_t)(IMG_VMA_AREA_REGULAR | IMG_VMA_AREA_STACK | IMG_VMA_AREA_VSYSCALL |
+						      IMG_VMA_AREA_VDSO | IMG_VMA_AREA_HEAP | IMG_VMA_FILE_PRIVATE |
+						      IMG_VMA_FILE_SHARED | IMG_VMA_ANON_PRIVATE | IMG_VMA_AREA_VVAR)))
 			type = NULL;
 		if (!type) {
 			/* lossy: kept as anonymous memory without its pages, so that the mm keeps its VMAs */
 			r = br_lose(&c->loss, BR_STATE, "vma_entry.status",
-				    v->status & 0x100 ? "shared anonymous memory" : "a kind of mapping the bridge does not carry",
+				    v->status & IMG_VMA_ANON_SHARED ? "shared anonymous memory" : "a kind of mapping the bridge does not carry",
 				    "%s: status 0x%x", c->where, v->status);
 			type = "ANON";
 			with_pages = 0;

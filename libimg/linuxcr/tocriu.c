@@ -16,15 +16,11 @@
 
 #include "bridge.h"
 #include "img/image.h"
+#include "img/model.h"
 #include "lcr.h"
 
 /* CRIU numbers (its images/ protos, criu/include/image.h) */
 enum { FD_REG = 1, FD_PIPE = 2 };
-enum { TASK_ALIVE = 1, TASK_ZOMBIE = 6 };
-enum {
-	VMA_AREA_REGULAR = 0x1, VMA_AREA_VSYSCALL = 0x4, VMA_AREA_VDSO = 0x8, VMA_FILE_PRIVATE = 0x40,
-	VMA_FILE_SHARED = 0x80, VMA_ANON_SHARED = 0x100, VMA_ANON_PRIVATE = 0x200, VMA_AREA_VVAR = 0x1000,
-};
 enum { MAP_SHARED_ = 0x1, MAP_PRIVATE_ = 0x2, MAP_ANON_ = 0x20 };
 enum { PE_PRESENT = 4 };
 #define SS_DISABLE 2
@@ -502,28 +498,31 @@ static int vma_entry(struct tc *c, struct img_image *img, struct img_msg *mm, co
 {
 	const struct br_area *area = area_of(c, v);
 	const struct img_lcr_file *f = v->file > 0 ? file_of(c, v->file) : NULL;
+	const struct img_lcr_rec *mr = rec(c, m->rec);
 	struct img_msg *e = img_msg_set_msg(&img->arena, mm, "vmas");
-	uint64_t prot = 0, flags = 0, madv = 0, status = VMA_AREA_REGULAR, bits = v->flags, shmid = 0, pgoff = 0;
+	uint64_t prot = 0, flags = 0, madv = 0, status = IMG_VMA_AREA_REGULAR, bits = v->flags, shmid = 0, pgoff = 0;
 	int shared = (v->flags & 0x8) != 0, e2;
 
-	(void)m;
 	if (!e)
 		return img_err_set(c->err, ENOMEM, "out of memory");
 	if (area) {
 		bits &= ~area->extra;
-		status |= !strcmp(area->status, "VDSO") ? VMA_AREA_VDSO | VMA_ANON_PRIVATE
-			: !strcmp(area->status, "VVAR") ? VMA_AREA_VVAR | VMA_ANON_PRIVATE : VMA_AREA_VSYSCALL;
+		status |= !strcmp(area->status, "VDSO") ? IMG_VMA_AREA_VDSO | IMG_VMA_ANON_PRIVATE
+			: !strcmp(area->status, "VVAR") ? IMG_VMA_AREA_VVAR | IMG_VMA_ANON_PRIVATE : IMG_VMA_AREA_VSYSCALL;
 		if (!strcmp(area->status, "VVAR"))
 			madv |= MADV_DONTDUMP_BIT;
 		if (!strcmp(area->status, "VSYSCALL"))
-			status &= ~(uint64_t)VMA_AREA_REGULAR; /* CRIU leaves the vsyscall page to the kernel */
-		else
-			flags |= MAP_PRIVATE_ | MAP_ANON_;
-	} else if (v->type && !strcmp(v->type, "ANON")) {
-		status |= VMA_ANON_PRIVATE;
+			status = IMG_VMA_AREA_VSYSCALL | IMG_VMA_ANON_PRIVATE; /* not a regular area: CRIU leaves it to the kernel */
 		flags |= MAP_PRIVATE_ | MAP_ANON_;
+	} else if (v->type && !strcmp(v->type, "ANON")) {
+		status |= IMG_VMA_ANON_PRIVATE;
+		flags |= MAP_PRIVATE_ | MAP_ANON_;
+		/* the brk area, as CRIU finds it: a private anonymous vma that reaches the heap's range */
+		if (mr && v->start <= (uint64_t)fld(mr, "brk", 0) && v->end >= (uint64_t)fld(mr, "start_brk", 0) &&
+		    fld(mr, "brk", 0) > fld(mr, "start_brk", 0))
+			status |= IMG_VMA_AREA_HEAP;
 	} else if (v->type && (!strcmp(v->type, "FILE") || !strcmp(v->type, "SHM_FILE")) && f && file_carried(f)) {
-		status |= shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
+		status |= shared ? IMG_VMA_FILE_SHARED : IMG_VMA_FILE_PRIVATE;
 		flags |= shared ? MAP_SHARED_ : MAP_PRIVATE_;
 		shmid = (uint64_t)v->file;
 		pgoff = v->pgoff * c->lay->page_size;
@@ -536,7 +535,7 @@ static int vma_entry(struct tc *c, struct img_image *img, struct img_msg *mm, co
 		if (e2)
 			return e2;
 		/* lossy: shown as what it is closest to, without its pages */
-		status |= shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+		status |= shared ? IMG_VMA_ANON_SHARED : IMG_VMA_ANON_PRIVATE;
 		flags |= (shared ? MAP_SHARED_ : MAP_PRIVATE_) | MAP_ANON_;
 	}
 	for (size_t i = 0; i < c->t->nvms; i++) {
@@ -776,6 +775,8 @@ static int mm_image(struct tc *c, const struct img_lcr_mm *m, uint32_t pid)
 	for (uint32_t i = 0; !r && i < m->nvmas; i++)
 		r = vma_entry(c, img, e, m, &m->vmas[order[i]]);
 	img_free(order);
+	if (!r && br_fill(c->t, &img->arena, e, "mm_entry"))
+		r = img_err_set(c->err, ENOMEM, "out of memory");
 	if (!r && mr) {
 		/* mm->flags: the low two bits are the dumpable state */
 		r = img_msg_set_i64(&img->arena, e, "dumpable", fld(mr, "flags", 0) & 3) ? -ENOMEM : 0;
@@ -845,6 +846,8 @@ static int creds(struct tc *c, struct img_arena *a, struct img_msg *thc, const s
 	m = img_msg_set_msg(a, thc, "creds");
 	if (!m || apply(c, cr, a, m, "creds_entry"))
 		return m ? -EINVAL : img_err_set(c->err, ENOMEM, "out of memory");
+	if (br_fill(c->t, a, m, "creds_entry"))
+		return img_err_set(c->err, ENOMEM, "out of memory");
 	/* groups: the GROUPINFO object */
 	const struct img_lcr_obj *g = img_lcr_obj_find(c->img, (int32_t)fld(cr, "groupinfo_ref", 0));
 	const struct img_lcr_rec *gr = g && g->main >= 0 ? rec(c, g->main) : NULL;
@@ -895,7 +898,8 @@ static int tls(struct tc *c, struct img_arena *a, struct img_msg *ti, const stru
 	return 0;
 }
 
-static int thread_core(struct tc *c, struct img_image *img, struct img_msg *core, const struct img_lcr_task *t)
+static int thread_core(struct tc *c, struct img_image *img, struct img_msg *core, const struct img_lcr_task *t,
+		       int leader)
 {
 	struct img_arena *a = &img->arena;
 	const struct img_lcr_rec *task = rec(c, t->rec_task), *st = rec(c, t->rec_sigtask);
@@ -918,7 +922,11 @@ static int thread_core(struct tc *c, struct img_image *img, struct img_msg *core
 		SET(a, sas, "ss_size", img_msg_u64(sas, "ss_size", 0));
 		SET(a, sas, "ss_flags", img_msg_u64(sas, "ss_size", 0) ? 0 : SS_DISABLE);
 	}
-	SET(a, thc, "blk_sigset", sigset_of(st, "blocked"));
+	/* the main thread's blocked signals are the task's (tc), as CRIU keeps them */
+	if (!leader)
+		SET(a, thc, "blk_sigset", sigset_of(st, "blocked"));
+	if (!img_msg_u64(thc, "pdeath_sig", 0))
+		img_msg_del(thc, "pdeath_sig");
 	if (t->rec_pending >= 0) {
 		struct img_msg *q = img_msg_set_msg(a, thc, "signals_p");
 
@@ -945,7 +953,7 @@ static int task_core(struct tc *c, struct img_image *img, struct img_msg *core, 
 
 	if (!tc)
 		return img_err_set(c->err, ENOMEM, "out of memory");
-	SET(a, tc, "task_state", t->zombie ? TASK_ZOMBIE : TASK_ALIVE);
+	SET(a, tc, "task_state", t->zombie ? IMG_TASK_ZOMBIE : IMG_TASK_ALIVE);
 	SET(a, tc, "exit_code", 0);
 	SET(a, tc, "personality", 0);
 	SET(a, tc, "flags", 0);
@@ -1087,7 +1095,9 @@ static int core_image(struct tc *c, const struct img_lcr_task *t, int leader)
 			r = br_lose(&c->loss, BR_STATE, "THREAD.thread_info_flags", "thread flags besides TIF_IA32",
 				    "%s: 0x%llx", where(c, t->rec_thread), (unsigned long long)fld(th, "thread_info_flags", 0));
 		if (!r)
-			r = thread_core(c, img, core, t);
+			r = thread_core(c, img, core, t, leader);
+		if (!r && br_fill(c->t, a, core, "core_entry"))
+			r = img_err_set(c->err, ENOMEM, "out of memory");
 	}
 	if (r) {
 		img_image_free(img);
@@ -1293,6 +1303,8 @@ static int inventory(struct tc *c)
 	}
 	SET(&img->arena, m, "ns_per_id", 1);
 	SET(&img->arena, m, "lsmtype", 0);
+	if (br_fill(c->t, &img->arena, m, "inventory_entry"))
+		return img_err_set(c->err, ENOMEM, "out of memory");
 	return add_member(c, "inventory.img", img);
 }
 

@@ -65,7 +65,7 @@ for v in v19-rc3 v21 v18; do
 done
 # what linux-cr cannot hold: refused with the image and field, dropped with --lossy and listed
 "$INSPECT" decode -i "$T/c1/core-2.img" > "$T/core.json" &&
-	sed 's/"comm": "crsubj-multi",/"comm": "crsubj-multi", "loginuid": 1000,/' "$T/core.json" > "$T/core2.json" &&
+	grep -q '"loginuid": 4294967295' "$T/core.json" && sed 's/"loginuid": 4294967295/"loginuid": 1000/' "$T/core.json" > "$T/core2.json" &&
 	cp -r "$T/c1" "$T/c5" && chmod u+w "$T/c5"/* && "$CONVERT" encode -i "$T/core2.json" -o "$T/c5/core-2.img" || fail "making a set with a loginuid"
 "$CONVERT" --to linuxcr-v23-rc2 "$T/c5" -o "$T/l5.img" 2> "$T/err"; rc=$?
 [ $rc = 2 ] && [ ! -e "$T/l5.img" ] && grep -q "core-2.img entry 0: tc.loginuid = 1000: core_entry.tc.loginuid has no place in a linux-cr image (the audit login uid); --lossy leaves it out" "$T/err" &&
