@@ -207,7 +207,7 @@ static int parse_args(struct img_cli *c, const struct img_cmd *cmd, int argc, ch
  * --policy hope the user asked to go on: the errors become warnings of the
  * report instead.
  */
-int validate_output(void *arg, const char *tmpdir, struct img_err *err)
+static int validate_output(void *arg, const char *tmpdir, struct img_err *err)
 {
 	struct job *j = arg;
 	struct img_check_opts o = { .what = IMG_CHECK_IMAGES };

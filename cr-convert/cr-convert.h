@@ -18,9 +18,8 @@ int cmd_lcr_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char
 /* to (and the top-level form cr-convert --to FORMAT): between CRIU image sets and linux-cr streams */
 int cmd_to(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 
-/* convert.c: --policy's words (IMG_XF_*), and the check an output folder passes before it takes its name */
+/* convert.c: --policy's words (IMG_XF_*) */
 int parse_policy(const char *s, int *p);
-int validate_output(void *arg, const char *tmpdir, struct img_err *err);
 
 /* --for PROFILE (host.c) */
 struct host {

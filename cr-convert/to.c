@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cr-convert.h"
+#include "img/check.h"
 #include "img/linuxcr.h"
 #include "img/model.h"
 #include "img/profile.h"
@@ -141,6 +142,26 @@ static int to_linuxcr(struct to_job *j)
 	return 0;
 }
 
+/* The CRIU set takes its name only when check of its images finds no error. */
+static int validate_set(void *arg, const char *tmpdir, struct img_err *err)
+{
+	struct to_job *j = arg;
+	struct img_check_opts o = { .what = IMG_CHECK_IMAGES };
+	struct img_findings f;
+	int r;
+
+	img_findings_init(&f);
+	r = img_check_path(tmpdir, &o, &f, err);
+	for (size_t i = 0; !r && i < f.n; i++)
+		if (f.v[i].sev == IMG_SEV_ERROR) {
+			img_err_subject(err, j->out);
+			r = img_err_set(err, EINVAL, "the result does not pass check: %s%s%s [%s]", f.v[i].image ? f.v[i].image : "",
+					f.v[i].image ? ": " : "", f.v[i].msg, f.v[i].code);
+		}
+	img_findings_free(&f);
+	return r;
+}
+
 static int to_criu(struct to_job *j)
 {
 	struct img_lcr_opts ro = { j->lcr_version, NULL, 0 };
@@ -162,7 +183,7 @@ static int to_criu(struct to_job *j)
 		return img_cli_fail(j->c, "convert", &e);
 	r = img_set_open(d, img_schema_default(), &set, &e);
 	if (!r) {
-		struct img_set_write_opts wo = { validate_output, NULL, NULL, j->sync };
+		struct img_set_write_opts wo = { validate_set, j, NULL, j->sync, NULL, NULL };
 
 		r = img_set_write(set, j->out, &wo, &e);
 		img_set_free(set);
