@@ -93,12 +93,15 @@ int main(int argc, char **argv)
 		printf("cr-convert %s\n", CR_TOOLS_VERSION);
 		return 0;
 	}
-	/* cr-convert [OPTIONS] --to FORMAT CKPT -o OUT: the to command (with --for too) */
-	int top = 0;
+	/* cr-convert [OPTIONS] --to FORMAT CKPT -o OUT (no command named): the to command, with --for too */
+	int top = 0, named = 0;
 
-	for (int i = 1; argv[1][0] == '-' && i < argc; i++)
+	for (int i = 1; argv[1][0] == '-' && i < argc; i++) {
 		top |= !strcmp(argv[i], "--to") || !strncmp(argv[i], "--to=", 5);
-	if (top) {
+		for (const struct img_cmd *k = commands; k->name; k++)
+			named |= !strcmp(argv[i], k->name) && strcmp(argv[i - 1], "-o") && strcmp(argv[i - 1], "--to");
+	}
+	if (top && !named) {
 		argv[0] = "to";
 		return img_cmd_run(&c, commands, argc, argv);
 	}

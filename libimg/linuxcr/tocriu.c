@@ -1129,6 +1129,15 @@ static int ids_msg(struct tc *c, struct img_arena *a, struct img_msg *m, const s
 	return 0;
 }
 
+/* A version whose FS keeps no umask: the value the version converter gives it (convert.tab), 022 */
+static int64_t fs_umask(struct tc *c)
+{
+	for (uint32_t i = 0; i < c->img->tables->nfdefaults; i++)
+		if (!strcmp(c->img->tables->fdefaults[i].strct, "ckpt_hdr_fs") && !strcmp(c->img->tables->fdefaults[i].field, "umask"))
+			return c->img->tables->fdefaults[i].val;
+	return 022;
+}
+
 static int process_images(struct tc *c, const struct img_lcr_task *t)
 {
 	struct img_image *img;
@@ -1166,7 +1175,7 @@ static int process_images(struct tc *c, const struct img_lcr_task *t)
 	}
 	SET(&img->arena, m, "cwd_id", fs_file_id(c, fi, 0));
 	SET(&img->arena, m, "root_id", fs_file_id(c, fi, 1));
-	SET(&img->arena, m, "umask", fi < c->img->nfss ? (uint64_t)fld(rec(c, c->img->fss[fi].rec), "umask", 0) : 022);
+	SET(&img->arena, m, "umask", (uint64_t)(fi < c->img->nfss ? fld(rec(c, c->img->fss[fi].rec), "umask", fs_umask(c)) : fs_umask(c)));
 	snprintf(name, sizeof(name), "fs-%d.img", t->pid);
 	if ((r = add_member(c, name, img)))
 		return r;
