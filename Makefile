@@ -27,7 +27,7 @@ LIB_SRCS    := $(sort $(wildcard libimg/*.c libimg/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/schema_tables.o $(B)/gen/tab_data.o $(B)/gen/linuxcr_tables.o
 SCHEMA_SRCS := $(wildcard schemas/criu/*.schema schemas/criu/images.tab schemas/criu/maps.tab)
 # The other tables (kernel and CPU features, CRIU log messages, transform tables): embedded as text, parsed at first use.
-TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab schemas/criu/legacy.tab $(sort $(wildcard schemas/transforms/*.json))
+TAB_SRCS    := $(sort $(wildcard schemas/features/*.tab)) schemas/criu/logmsgs.tab schemas/criu/legacy.tab schemas/linuxcr/bridge.tab $(sort $(wildcard schemas/transforms/*.json))
 LCR_SRCS    := $(wildcard schemas/linuxcr/*.layout schemas/linuxcr/*.tab)
 
 INSPECT_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cr-inspect/*.c cr-inspect/tui/*.c)))

@@ -66,7 +66,7 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static int parse_policy(const char *s, int *p)
+int parse_policy(const char *s, int *p)
 {
 	if (!strcmp(s, "bail"))
 		*p = IMG_XF_BAIL;

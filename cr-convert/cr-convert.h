@@ -16,6 +16,11 @@ int cmd_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 /* upgrade, downgrade: linux-cr streams to upgrade.c, image sets to cmd_convert */
 int cmd_versions(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
 int cmd_lcr_convert(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+/* to (and the top-level form cr-convert --to FORMAT): between CRIU image sets and linux-cr streams */
+int cmd_to(struct img_cli *c, const struct img_cmd *cmd, int argc, char **argv);
+
+/* convert.c: --policy's words (IMG_XF_*) */
+int parse_policy(const char *s, int *p);
 
 /* --for PROFILE (host.c) */
 struct host {

@@ -1,5 +1,6 @@
 /* cr-convert: write checkpoint images. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cr-convert.h"
@@ -33,6 +34,7 @@ static const struct img_cmd commands[] = {
 	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
 	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
 	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
 	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
 	{ "downgrade", cmd_versions, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR] [--lossy] [--kernel X.Y.Z]",
 	  "rewrite an image set in the format an older CRIU reads, step by step through the version tables",
@@ -46,7 +48,21 @@ static const struct img_cmd commands[] = {
 	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
 	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
 	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
+	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
 	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
+	{ "to", cmd_to, "to CKPT --to criu|linuxcr-V -o OUT [--lossy] [--for PROFILE] [--policy P] [--linuxcr-version V] [--sync]",
+	  "between the two forms of a checkpoint: a linux-cr stream to a CRIU image set, a CRIU set to a linux-cr stream "
+	  "(also written cr-convert --to FORMAT CKPT -o OUT)",
+	  "      --to criu        a linux-cr stream (CKPT) to a CRIU image set, the folder OUT\n"
+	  "      --to linuxcr-V   a CRIU set (a folder or an archive) to a linux-cr stream of version V\n"
+	  "                       (v18 ... v23-rc2), the file OUT; a linux-cr stream to version V\n"
+	  "  -o, --out OUT        the folder or file to write (it must not exist)\n"
+	  "      --lossy          leave out what the other form cannot hold, each thing listed\n"
+	  "      --for PROFILE    linux-cr: the header's kernel and the FPU state for the machine of a\n"
+	  "                       profile (cr-inspect host-profile); what cannot fit is decided by --policy\n"
+	  "      --policy P       where the target cannot take the image: bail, emulate (default), hope\n"
+	  "      --linuxcr-version V  read the linux-cr stream as version V\n"
+	  "      --sync           flush the output to disk before it takes its name\n" },
 	{ "apply", cmd_convert,
 	  "apply CKPT -o OUT [--for PROFILE] [--table FILE]... [--map-path OLD=NEW]... [--map-ip OLD=NEW]... [--refresh-file-sizes [--root DIR]] [--policy P] [--dry-run] [--sync]",
 	  "run transform tables over an image set: for a target machine, your own, or the built-in path, address and file-size ones",
@@ -83,6 +99,18 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("cr-convert %s\n", CR_TOOLS_VERSION);
 		return 0;
+	}
+	/* cr-convert [OPTIONS] --to FORMAT CKPT -o OUT (no command named): the to command, with --for too */
+	int top = 0, named = 0;
+
+	for (int i = 1; argv[1][0] == '-' && i < argc; i++) {
+		top |= !strcmp(argv[i], "--to") || !strncmp(argv[i], "--to=", 5);
+		for (const struct img_cmd *k = commands; k->name; k++)
+			named |= !strcmp(argv[i], k->name) && strcmp(argv[i - 1], "-o") && strcmp(argv[i - 1], "--to");
+	}
+	if (top && !named) {
+		argv[0] = "to";
+		return img_cmd_run(&c, commands, argc, argv);
 	}
 	if (!strcmp(argv[1], "--for") || !strncmp(argv[1], "--for=", 6)) {
 		/* cr-convert --for PROFILE CKPT -o OUT: apply with the host table */

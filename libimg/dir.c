@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "img/archive.h"
+#include "img/linuxcr.h"
 #include "img/source.h"
 
 /* Folders */
@@ -254,6 +255,7 @@ static void register_builtin(void)
 	done = 1;
 	for (const struct img_dir_format *const *f = img_archive_formats; *f; f++)
 		img_dir_register(*f);
+	img_dir_register(&img_lcr_dir_format);
 }
 
 int img_dir_open(const char *path, struct img_dir **out, struct img_err *err)

@@ -180,6 +180,120 @@ struct img_src *img_src_window(uint64_t size, const char *name, const struct img
 	return s;
 }
 
+/* Gathered pieces: cumulative starts for a binary search */
+struct gather {
+	struct img_src *base;
+	size_t n;
+	uint64_t *at;                  /* at[i]: where piece i starts in the gathered source */
+	struct img_src_piece p[];
+};
+
+static size_t gather_find(const struct gather *g, uint64_t off)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->at[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const uint8_t *gather_direct(struct img_src *s, uint64_t off, uint64_t *n)
+{
+	const struct gather *g = s->priv;
+	size_t i;
+
+	if (!g->base->data || off >= s->size)
+		return NULL;
+	i = gather_find(g, off);
+	*n = g->p[i].len - (off - g->at[i]);
+	return g->base->data + g->p[i].off + (off - g->at[i]);
+}
+
+static int gather_pread(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
+{
+	const struct gather *g = s->priv;
+	uint8_t *out = buf;
+
+	for (size_t i = gather_find(g, off); n && i < g->n; i++) {
+		uint64_t in = off - g->at[i], k = g->p[i].len - in < n ? g->p[i].len - in : n;
+		int r = img_src_pread(g->base, out, (size_t)k, g->p[i].off + in, err);
+
+		if (r)
+			return r;
+		out += k;
+		off += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static void gather_release(struct img_src *s)
+{
+	struct gather *g = s->priv;
+
+	img_src_unref(g->base);
+	img_free(g->at);
+	img_free(g);
+}
+
+static const struct img_src_ops gather_ops = { gather_pread, gather_release, gather_direct };
+
+struct img_src *img_src_gather(struct img_src *base, const struct img_src_piece *p, size_t n, const char *name)
+{
+	struct gather *g;
+	struct img_src *s;
+	uint64_t size = 0;
+
+	if (n > (SIZE_MAX - sizeof(*g)) / sizeof(*p))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].off > base->size || p[i].len > base->size - p[i].off || !p[i].len || size + p[i].len < size)
+			return NULL;
+		size += p[i].len;
+	}
+	g = img_malloc(sizeof(*g) + n * sizeof(*p));
+	if (!g)
+		return NULL;
+	g->at = img_malloc((n ? n : 1) * sizeof(*g->at));
+	if (!g->at) {
+		img_free(g);
+		return NULL;
+	}
+	g->n = n;
+	size = 0;
+	for (size_t i = 0; i < n; i++) {
+		g->p[i] = p[i];
+		g->at[i] = size;
+		size += p[i].len;
+	}
+	g->base = base;
+	s = img_src_window(size, name, &gather_ops, g);
+	if (!s) {
+		img_free(g->at);
+		img_free(g);
+		return NULL;
+	}
+	img_src_ref(base);
+	return s;
+}
+
+const uint8_t *img_src_direct(struct img_src *s, uint64_t off, uint64_t *n)
+{
+	if (off >= s->size)
+		return NULL;
+	if (s->data) {
+		*n = s->size - off;
+		return s->data + off;
+	}
+	return s->ops && s->ops->direct ? s->ops->direct(s, off, n) : NULL;
+}
+
 struct img_src *img_src_heap(void *p, size_t n, const char *name)
 {
 	struct img_src *s = src_new(name);
@@ -240,8 +354,8 @@ void img_src_release(struct img_src *s, const void *p, size_t n)
 	uintptr_t a = (uintptr_t)p, e = a + n, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 
 	/* only a read-only file mapping may be dropped: heap memory would be lost */
-	while (s && s->how == IMG_SRC_BORROW)
-		s = s->owner;
+	while (s && (s->how == IMG_SRC_BORROW || (s->how == IMG_SRC_WINDOW && s->ops == &gather_ops)))
+		s = s->how == IMG_SRC_BORROW ? s->owner : ((struct gather *)s->priv)->base;
 	if (!s || s->how != IMG_SRC_MMAP || a < (uintptr_t)s->data || e > (uintptr_t)s->data + s->size)
 		return;
 	a = (a + pg - 1) & ~(pg - 1);

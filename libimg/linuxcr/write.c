@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "img/linuxcr.h"
 #include "lcr.h"
@@ -202,6 +203,32 @@ int img_lcr_w_objref(struct img_lcr_writer *w, const char *objtype, int32_t objr
 int img_lcr_w_default(struct img_lcr_writer *w, const char *name, int64_t *v)
 {
 	return img_lcr_kv_get(w->l->defaults, w->l->ndefaults, name, v);
+}
+
+int img_lcr_w_drain(struct img_lcr_writer *w, int fd, struct img_err *err)
+{
+	size_t done = w->cur == (size_t)-1 ? w->b.len : w->cur, at = 0;
+
+	if (w->e.code) {
+		if (err)
+			*err = w->e;
+		return -w->e.code;
+	}
+	while (at < done) {
+		ssize_t n = write(fd, w->b.data + at, done - at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return img_err_set(err, n < 0 ? errno : EIO, "write error: %s", strerror(n < 0 ? errno : EIO));
+		at += (size_t)n;
+	}
+	/* the record begun last stays: its fields may still be set */
+	memmove(w->b.data, w->b.data + done, w->b.len - done);
+	w->b.len -= done;
+	if (w->cur != (size_t)-1)
+		w->cur = 0;
+	return 0;
 }
 
 int img_lcr_w_finish(struct img_lcr_writer *w, struct img_buf *out, struct img_err *err)

@@ -94,9 +94,13 @@ static int src_read(struct img_src *s, void *buf, size_t n, uint64_t off, struct
 static int src_bytes(struct img_mem *m, struct img_src *src, uint64_t off, uint64_t want, const uint8_t **p,
 		     uint64_t *have, struct img_err *err)
 {
-	if (src->data) {
-		*p = src->data + off;
-		*have = want;
+	uint64_t n;
+	const uint8_t *d = img_src_direct(src, off, &n);
+
+	if (d) {
+		/* mapped, or a piece of a mapped source (linux-cr page arrays) */
+		*p = d;
+		*have = n < want ? n : want;
 		return 0;
 	}
 	if (m->win_src != src || off < m->win_off || off >= m->win_off + m->win_len) {
@@ -741,11 +745,10 @@ void img_mem_release(struct img_mem *m, const struct img_mem_run *run)
 
 	if (!run->data)
 		return;
+	/* img_src_release leaves alone what is not in the source's own mapping */
 	for (struct pmap *p = m->all; p; p = p->next)
-		if (p->pages && p->pages->data && run->data >= p->pages->data && run->data + n <= p->pages->data + p->pages->size) {
+		if (p->pages)
 			img_src_release(p->pages, run->data, n);
-			return;
-		}
 	for (size_t i = 0; i < m->nrf; i++)
 		if (m->rf[i].src && run->data >= m->rf[i].src->data &&
 		    run->data + n <= m->rf[i].src->data + m->rf[i].src->size) {

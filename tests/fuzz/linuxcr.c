@@ -1,15 +1,50 @@
 /*
  * libFuzzer target: bytes taken as a linux-cr stream, read into the view,
- * written back, printed as JSON and as ckptinfo does, and converted to the
- * oldest and the newest version.  Build it with clang
- * -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilibimg/include from this
- * file, the C files of libimg/linuxcr, build/gen/linuxcr_tables.c and libimg/base.c, io.c,
- * json.c; seed it with the streams of testdata/images/linuxcr.
+ * written back, printed as JSON and as ckptinfo does, converted to the
+ * oldest and the newest version, and seen as a CRIU set through the bridge
+ * (the model built, every task's memory walked, written back as linux-cr).
+ * Build it with clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
+ * -Ilibimg/include from this file, the C files of libimg and build/gen/*.c;
+ * seed it with the streams of testdata/images/linuxcr.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "img/linuxcr.h"
+#include "img/mem.h"
+#include "img/model.h"
+
+/* The bridge: the CRIU view, its model and memory, and the model written as linux-cr again. */
+static void bridge(const struct img_lcr_image *img)
+{
+	struct img_lcr_bridge_opts bo = { IMG_LCR_BRIDGE_LOSSY, NULL, NULL };
+	struct img_lcr_from_opts fo = { "v23-rc2", IMG_LCR_BRIDGE_LOSSY, NULL, 0, NULL, NULL, NULL };
+	const struct img_task *const *tasks;
+	struct img_ckpt *ck;
+	struct img_err e = { 0 };
+	struct img_dir *d;
+	FILE *f;
+	size_t n;
+
+	if (img_lcr_criu_dir(img, &bo, &d, &e) || img_ckpt_open_dir(d, IMG_CKPT_TOLERANT, &ck, &e))
+		return;
+	tasks = img_ckpt_tasks(ck, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct img_mem *m;
+		uint64_t counts[IMG_PAGE__COUNT];
+
+		if (!tasks[i]->mm || img_mem_open(ck, tasks[i], 0, &m, &e))
+			continue;
+		img_mem_count(m, 0, UINT64_MAX, counts, &e);
+		img_mem_close(m);
+	}
+	f = tmpfile();
+	if (f) {
+		img_lcr_from_ckpt(ck, &fo, fileno(f), &e);
+		fclose(f);
+	}
+	img_ckpt_close(ck);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!img_lcr_convert(img, &co, &b, &e))
 				img_buf_free(&b);
 		}
+		bridge(img);
 		img_lcr_free(img);
 	}
 	img_src_unref(s);

@@ -414,6 +414,8 @@ int img_lcr_w_objref(struct img_lcr_writer *w, const char *objtype, int32_t objr
 int img_lcr_w_default(struct img_lcr_writer *w, const char *name, int64_t *v);
 int img_lcr_w_error(const struct img_lcr_writer *w, struct img_err *err);
 const struct img_lcr_layout *img_lcr_w_layout(const struct img_lcr_writer *w);
+/* Write what is complete to fd (all but the record begun last), so that memory holds one record at a time. */
+int img_lcr_w_drain(struct img_lcr_writer *w, int fd, struct img_err *err);
 /* The bytes written so far (detached: the caller frees them with img_buf_free). */
 int img_lcr_w_finish(struct img_lcr_writer *w, struct img_buf *out, struct img_err *err);
 
@@ -433,6 +435,83 @@ struct img_lcr_conv_opts {
 /* Convert an image to another version: the new stream in out. */
 int img_lcr_convert(const struct img_lcr_image *img, const struct img_lcr_conv_opts *o, struct img_buf *out,
 		    struct img_err *err);
+
+/* ---------------------------------------------------------------- the bridge to CRIU image sets */
+
+/*
+ * A linux-cr image and a CRIU image set are two forms of one checkpoint: the
+ * bridge maps tasks, threads, registers and FPU, mm and VMAs, private pages,
+ * regular files and positions, pipes and their data, cwd and root, signal
+ * handlers, masks and pending signals, rlimits, itimers and credentials, by
+ * the rows of schemas/linuxcr/bridge.tab.  What one side holds and the other
+ * cannot is refused, or with IMG_LCR_BRIDGE_LOSSY left out and listed.
+ */
+enum { IMG_LCR_BRIDGE_LOSSY = 1 };
+
+struct img_lcr_bridge_opts {
+	unsigned flags;                              /* IMG_LCR_BRIDGE_LOSSY */
+	void (*note)(void *arg, const char *line);   /* what was left out, one line each */
+	void *arg;
+};
+
+/*
+ * The CRIU image set a linux-cr image stands for, as an image folder
+ * (img/source.h): inventory, pstree, core, ids, mm, pagemap, files, fdinfo,
+ * fs, pipes-data and utsns images encoded in memory, and pages-N.img made of
+ * the stream's page arrays where they lie (nothing copied).  The folder holds
+ * its own reference to the image's source: img may be freed first.
+ */
+int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridge_opts *o, struct img_dir **out,
+		     struct img_err *err);
+/*
+ * img_dir_open's reader of linux-cr streams (it bids on the HEADER record):
+ * the lossy CRIU view above, so that the checkpoint model, memory, search,
+ * check, diff and core export read a linux-cr image as they read CRIU sets.
+ */
+extern const struct img_dir_format img_lcr_dir_format;
+
+/*
+ * The machine an image is made for (cr-convert --for PROFILE): the header's
+ * kernel version and release, the FPU's XSAVE components, and what to do
+ * where the image cannot be made to fit (policy: IMG_XF_EMULATE, _BAIL or
+ * _HOPE of img/xform.h).
+ */
+struct img_profile;
+struct img_lcr_target {
+	char kernel[32];              /* "6.1.0", or "": the version's own */
+	char release[65];             /* the uts release, or "" */
+	const char *arch;             /* "x86_64", or NULL: unknown */
+	int xsave_known;              /* the profile says which XSAVE components the CPU has */
+	uint64_t xcr0;                /* those components (x87 and SSE at least) */
+	int policy;
+	const char *name;             /* the profile's, for messages */
+	/* each decision, one line (also those that needed nothing) */
+	void (*note)(void *arg, const char *line);
+	void *arg;
+};
+int img_lcr_target_from_profile(const struct img_profile *p, int policy, struct img_lcr_target *t,
+				struct img_err *err);
+
+/*
+ * An image made for a target: the header's kernel version and release, the
+ * FPU capabilities and every CPU_FPU area in the target's XSAVE layout, the
+ * arch and the vdso decided by the target's policy; the new stream in out.
+ */
+int img_lcr_fit(const struct img_lcr_image *img, const struct img_lcr_target *t, struct img_buf *out,
+		struct img_err *err);
+
+/* A CRIU set (the checkpoint model) as a linux-cr stream of version to, written to fd. */
+struct img_ckpt;
+struct img_lcr_from_opts {
+	const char *to;                              /* "v23-rc2" */
+	unsigned flags;                              /* IMG_LCR_BRIDGE_LOSSY */
+	const struct img_lcr_target *target;         /* --for, or NULL: the version's own kernel */
+	int policy;                                  /* without a target: IMG_XF_* for what needs a decision */
+	void (*note)(void *arg, const char *line);   /* what was left out, one line each */
+	void (*decided)(void *arg, const char *line);/* without a target: each decision, one line */
+	void *arg;
+};
+int img_lcr_from_ckpt(struct img_ckpt *ck, const struct img_lcr_from_opts *o, int fd, struct img_err *err);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@ struct img_src;
 struct img_src_ops {
 	int (*pread)(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err);
 	void (*release)(struct img_src *s);
+	/* Optional: where the bytes at off lie mapped, and how many follow there (see img_src_direct). */
+	const uint8_t *(*direct)(struct img_src *s, uint64_t off, uint64_t *n);
 };
 
 struct img_src {
@@ -46,6 +48,22 @@ struct img_src *img_src_mem(const void *p, size_t n, const char *name, int copy)
 struct img_src *img_src_slice(struct img_src *parent, size_t off, size_t n, const char *name);
 /* A windowed source of size bytes; ops->release frees priv when the last reference goes. */
 struct img_src *img_src_window(uint64_t size, const char *name, const struct img_src_ops *ops, void *priv);
+/*
+ * A source made of pieces of another one, end to end (a linux-cr stream's
+ * page arrays seen as one pages file): windowed, but each piece is reachable
+ * in place through img_src_direct when base is mapped.  Holds a reference
+ * to base; the pieces are copied.
+ */
+struct img_src_piece {
+	uint64_t off, len;        /* in base */
+};
+struct img_src *img_src_gather(struct img_src *base, const struct img_src_piece *p, size_t n, const char *name);
+/*
+ * The bytes at off in place: a pointer into the source's memory (or into the
+ * mapped source a gathered piece lies in) and in *n how many follow there;
+ * NULL when they can only be copied out with img_src_pread.
+ */
+const uint8_t *img_src_direct(struct img_src *s, uint64_t off, uint64_t *n);
 /* A source that takes over p, allocated with img_malloc (freed even on failure). */
 struct img_src *img_src_heap(void *p, size_t n, const char *name);
 struct img_src *img_src_ref(struct img_src *s);
