@@ -123,6 +123,13 @@ char *img_strdup(const char *s)
 	return img_strndup(s, strlen(s));
 }
 
+size_t img_budget(size_t n)
+{
+	if (n > (SIZE_MAX - IMG_BUDGET_FIXED) / IMG_BUDGET_RATIO)
+		return SIZE_MAX;
+	return n * IMG_BUDGET_RATIO + IMG_BUDGET_FIXED;
+}
+
 /* Arenas */
 
 struct img_arena_chunk {

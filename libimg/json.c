@@ -597,7 +597,7 @@ static int utf8_len(const unsigned char *p, size_t n, unsigned *cp)
 void img_json_quote(struct img_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s, *end = n ? p + n : p; /* s may be NULL when n is 0 */
 	char u[13];
 
 	img_out_putc(o, '"');

@@ -1139,7 +1139,7 @@ int img_image_from_json(const struct img_jv *v, const struct img_schema *s, stru
 			struct img_jv *va = img_jv_get(ej, "vaddr");
 			struct img_fielddesc fd = { .name = "vaddr", .type = IMG_T_UINT64 };
 			uint64_t addr;
-			uint8_t page[IMG_PAGE_SIZE];
+			uint8_t page[8192 / 4 * 3 + 3]; /* what 8192 characters of base64 can decode to */
 			long n;
 
 			if (!va || scalar_from_json(&c, &fd, va, path, &addr))

@@ -52,6 +52,16 @@ struct img_allocator {
 };
 void img_set_allocator(const struct img_allocator *a);
 
+/*
+ * The memory budget of a reader: what decoding an input of n bytes may
+ * hold at once, at most (IMG_BUDGET_RATIO times n, plus IMG_BUDGET_FIXED).
+ * Readers give their arenas this limit, so that no length, count or nesting
+ * depth in a hostile input costs more; past it they fail with EFBIG.
+ */
+#define IMG_BUDGET_RATIO 16
+#define IMG_BUDGET_FIXED ((size_t)64 << 20)
+size_t img_budget(size_t n);
+
 /* An arena: many small allocations freed at once. */
 struct img_arena_chunk;
 struct img_arena {
