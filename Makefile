@@ -45,7 +45,8 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The schema tables: tools/schemac reads schemas/criu with libimg's own schema parser.
-SCHEMAC_OBJS := $(B)/tools/schemac.o $(B)/libimg/schema_load.o $(B)/libimg/schema.o $(B)/libimg/base.o $(B)/libimg/io.o
+SCHEMAC_OBJS := $(B)/tools/schemac.o $(B)/libimg/schema_load.o $(B)/libimg/schema.o $(B)/libimg/base.o $(B)/libimg/io.o \
+		$(B)/libimg/listdir.o
 $(B)/tools/schemac: $(SCHEMAC_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -150,10 +151,26 @@ $(B)/tests/fuzz/seedgen: $(B)/tests/fuzz/seedgen.o $(LIBA)
 
 fuzz-bins: $(FUZZ_BINS)
 
+# The allocation-failure test: one driver per tool, the tool's main linked in renamed.
+ALLOCFAIL := $(B)/tests/alloc/allocfail-inspect $(B)/tests/alloc/allocfail-convert
+$(B)/tests/alloc/%.o: CPPFLAGS += -DCR_TOP='"$(abspath .)"'
+$(B)/tests/alloc/main-inspect.o: cr-inspect/main.c
+$(B)/tests/alloc/main-convert.o: cr-convert/main.c
+$(B)/tests/alloc/main-inspect.o $(B)/tests/alloc/main-convert.o:
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Dmain=tool_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+$(B)/tests/alloc/allocfail-inspect.o $(B)/tests/alloc/allocfail-convert.o: tests/alloc/allocfail.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTOOL_$(if $(findstring inspect,$@),INSPECT,CONVERT) -MMD -MP -c -o $@ $<
+$(B)/tests/alloc/allocfail-inspect: $(filter-out $(B)/cr-inspect/main.o,$(INSPECT_OBJS)) $(B)/tests/alloc/main-inspect.o
+$(B)/tests/alloc/allocfail-convert: $(filter-out $(B)/cr-convert/main.o,$(CONVERT_OBJS)) $(B)/tests/alloc/main-convert.o
+$(ALLOCFAIL): $(B)/tests/alloc/%: $(B)/tests/alloc/%.o $(B)/tests/support/memcount.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS) -lncursesw
+
 TEST_ENV = CR_INSPECT=$(abspath $(O))/cr-inspect/cr-inspect CR_CONVERT=$(abspath $(O))/cr-convert/cr-convert \
 	   CR_DIFF=$(abspath $(O))/cr-diff/cr-diff CR_BUILD=$(abspath $(B))
 
-check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen) $(FUZZ_BINS)
+check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen) $(FUZZ_BINS) $(ALLOCFAIL)
 	$(B)/tests/unit/run
 	$(TEST_ENV) tests/run-all
 

@@ -396,9 +396,15 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		if (p.len > 9 && !memcmp(p.text, "Version: ", 9)) {
 			/* a new run of CRIU: logs appended to one file are read for their last run */
 			const char *v = p.text + 9;
-			size_t vl = strcspn(v, " \n");
+			size_t vl = 0;
 
-			x->criu_version = img_arena_strndup(&x->arena, v, vl < p.len - 9 ? vl : p.len - 9);
+			while (vl < p.len - 9 && v[vl] != ' ') /* the text is not NUL terminated */
+				vl++;
+			x->criu_version = img_arena_strndup(&x->arena, v, vl);
+			if (!x->criu_version) {
+				r = -ENOMEM;
+				break;
+			}
 			x->run_line = x->nlines;
 			x->kind = 0;
 			x->outcome = IMG_LOG_INCOMPLETE;
@@ -434,6 +440,8 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		r = keep_line(x, &errs[nerrs], &p, x->nlines, k, g);
 		nerrs++;
 	}
+	if (r == -ENOMEM)
+		goto nomem;
 	if (r)
 		goto fail;
 	if (have_outcome) {
@@ -461,6 +469,8 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 	if (x->outcome == IMG_LOG_OK) {
 		x->diag = outcome.l.msg;
 		x->diagnosis = outcome.l.msg ? outcome.l.msg->says : NULL;
+		if (x->arena.failed)
+			goto nomem;
 		*out = x;
 		img_free(errs);
 		return 0;
@@ -483,7 +493,11 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		x->diag = dl->l.msg;
 		x->diagnosis = fill(x, dl->l.msg->says);
 		x->todo = fill(x, dl->l.msg->todo);
+		if ((dl->l.msg->says && !x->diagnosis) || (dl->l.msg->todo && !x->todo))
+			goto nomem;
 	}
+	if (x->arena.failed)
+		goto nomem;
 	*out = x;
 	img_free(errs);
 	return 0;

@@ -993,8 +993,11 @@ static int mount_member(void *arg, const char *name, uint64_t size)
 static void mounts(struct ck *c)
 {
 	struct mounts m = { .c = c };
+	int r = img_dir_each(c->d, mount_member, &m);
 
-	if (img_dir_each(c->d, mount_member, &m) || !m.n)
+	if (r == -ENOMEM)
+		c->f->failed = 1;
+	if (r || !m.n)
 		return;
 	qsort(m.ids, m.n, sizeof(*m.ids), cmp_u64);
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -1057,7 +1060,8 @@ void ck_images(struct ck *c)
 	cgroups(c);
 	pipes_data(c);
 	mounts(c);
-	img_dir_each(c->d, read_member, c);
+	if (img_dir_each(c->d, read_member, c) == -ENOMEM)
+		c->f->failed = 1;
 	for (size_t i = 0; i < c->ntasks; i++) {
 		struct ck_task *t = &c->tasks[i];
 		const char *name = ck_name(c, "pagemap-%u.img", t->pid);
@@ -1083,5 +1087,6 @@ void ck_images(struct ck *c)
 	for (size_t i = 0; i < c->nimgs; i++)
 		if (!strncmp(c->imgs[i].name, "pagemap-", 8) && c->imgs[i].state != CK_OK)
 			u.pagemap_trouble = 1;
-	img_dir_each(c->d, unused_member, &u);
+	if (img_dir_each(c->d, unused_member, &u) == -ENOMEM)
+		c->f->failed = 1;
 }

@@ -163,8 +163,9 @@ static int read_entries(struct img_image *img, const uint8_t *d, size_t size, si
 		if (need_msg) {
 			e->msg = img_pb_decode(&img->arena, e->desc, d + off + 4, len, off + 4, err);
 			if (!e->msg) {
-				if (err && err->code != ENOMEM)
-					img_err_prefix(err, "entry %zu at offset 0x%zx", idx, off);
+				if (err && err->code == ENOMEM)
+					return -ENOMEM;
+				img_err_prefix(err, "entry %zu at offset 0x%zx", idx, off);
 				return -EINVAL;
 			}
 		}
@@ -212,10 +213,13 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 		   unsigned flags, struct img_image **out, struct img_err *err)
 {
 	struct img_image *img;
+	struct img_err local;
 	uint32_t head, magic;
 	size_t start;
 	int r;
 
+	if (!err) /* the decoder says out of memory only through an err */
+		err = &local;
 	img_err_subject(err, src->name);
 	r = pick_kind(src, s, &head, &magic, &start, &kind, err);
 	if (r)

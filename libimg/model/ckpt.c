@@ -62,6 +62,11 @@ int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct 
 			r = img_image_read(src, ck->schema, NULL, 0, &img, &e);
 			img_src_unref(src);
 		}
+		if (r == -ENOMEM) { /* not a property of the image: not kept */
+			if (err)
+				*err = e;
+			return r;
+		}
 		c->name = img_strdup(member);
 		if (!c->name) {
 			img_image_free(img);
@@ -537,6 +542,9 @@ int img_ckpt_open_dir(struct img_dir *d, unsigned flags, struct img_ckpt **out, 
 	}
 	if (!r)
 		r = ck_load_namespaces(ck, err);
+	/* a string or a table the model could not copy (img_msg_str gives NULL then) */
+	if (!r && ck->arena.failed)
+		r = img_err_set(err, ENOMEM, "out of memory");
 	if (r)
 		goto fail;
 	*out = ck;
@@ -595,7 +603,8 @@ const struct img_msg *img_ckpt_stats(struct img_ckpt *ck, const char *which)
 	char name[32];
 
 	snprintf(name, sizeof(name), "stats-%s", which);
-	if (ck_load(ck, name, 1, &img, NULL) || !img)
+	errno = ck_load(ck, name, 1, &img, NULL) == -ENOMEM ? ENOMEM : 0;
+	if (!img)
 		return NULL;
 	return img_msg_sub(img_image_msg(img), which);
 }

@@ -9,6 +9,12 @@ struct memcount memcount;
 
 #define HDR 16 /* keeps max_align_t alignment for what follows */
 
+/* Called on each failure made on purpose: a place for a debugger's breakpoint. */
+__attribute__((noinline)) void memcount_failing(void)
+{
+	__asm__ volatile("");
+}
+
 static int refuse(size_t n, size_t old)
 {
 	memcount.calls++;
@@ -17,6 +23,7 @@ static int refuse(size_t n, size_t old)
 	if ((memcount.fail_at && memcount.calls == memcount.fail_at) ||
 	    (memcount.limit && memcount.bytes - old + n > memcount.limit) || n > SIZE_MAX - HDR) {
 		memcount.failed++;
+		memcount_failing();
 		return 1;
 	}
 	return 0;

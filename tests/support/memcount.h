@@ -27,5 +27,7 @@ extern struct memcount memcount;
 void memcount_install(int on);
 /* Zero the counters of calls, peak and failures; keep live and bytes. */
 void memcount_reset(void);
+/* Called on each failure made on purpose (break here in gdb to see where). */
+void memcount_failing(void);
 
 #endif
