@@ -164,13 +164,15 @@ $(B)/tests/alloc/allocfail-inspect.o $(B)/tests/alloc/allocfail-convert.o: tests
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTOOL_$(if $(findstring inspect,$@),INSPECT,CONVERT) -MMD -MP -c -o $@ $<
 $(B)/tests/alloc/allocfail-inspect: $(filter-out $(B)/cr-inspect/main.o,$(INSPECT_OBJS)) $(B)/tests/alloc/main-inspect.o
 $(B)/tests/alloc/allocfail-convert: $(filter-out $(B)/cr-convert/main.o,$(CONVERT_OBJS)) $(B)/tests/alloc/main-convert.o
+$(B)/tests/alloc/budget: $(B)/tests/alloc/budget.o $(B)/tests/support/memcount.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
 $(ALLOCFAIL): $(B)/tests/alloc/%: $(B)/tests/alloc/%.o $(B)/tests/support/memcount.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS) -lncursesw
 
 TEST_ENV = CR_INSPECT=$(abspath $(O))/cr-inspect/cr-inspect CR_CONVERT=$(abspath $(O))/cr-convert/cr-convert \
 	   CR_DIFF=$(abspath $(O))/cr-diff/cr-diff CR_BUILD=$(abspath $(B))
 
-check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen) $(FUZZ_BINS) $(ALLOCFAIL)
+check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen) $(FUZZ_BINS) $(ALLOCFAIL) $(B)/tests/alloc/budget
 	$(B)/tests/unit/run
 	$(TEST_ENV) tests/run-all
 

@@ -140,11 +140,19 @@ char *img_strdup(const char *s)
 	return img_strndup(s, strlen(s));
 }
 
+static size_t budget_ratio = IMG_BUDGET_RATIO, budget_fixed = IMG_BUDGET_FIXED;
+
+void img_budget_set(size_t ratio, size_t fixed)
+{
+	budget_ratio = ratio || fixed ? ratio : IMG_BUDGET_RATIO;
+	budget_fixed = ratio || fixed ? fixed : IMG_BUDGET_FIXED;
+}
+
 size_t img_budget(size_t n)
 {
-	if (n > (SIZE_MAX - IMG_BUDGET_FIXED) / IMG_BUDGET_RATIO)
+	if (budget_ratio && n > (SIZE_MAX - budget_fixed) / budget_ratio)
 		return SIZE_MAX;
-	return n * IMG_BUDGET_RATIO + IMG_BUDGET_FIXED;
+	return n * budget_ratio + budget_fixed;
 }
 
 /* Arenas */
@@ -172,10 +180,8 @@ void *img_arena_alloc(struct img_arena *a, size_t n)
 	struct img_arena_chunk *c;
 	size_t need = (n + 15) & ~(size_t)15, cap;
 
-	if (need < n || (a->limit && (a->total + need > a->limit || a->total + need < a->total))) {
-		a->failed = a->failed ? a->failed : EFBIG;
-		return NULL;
-	}
+	if (need < n || need > SIZE_MAX / 2)
+		goto over;
 	if (!a->head || a->cap - a->used < need) {
 		cap = a->head ? a->head->cap * 2 : 16384;
 		if (cap > (1u << 20))
@@ -184,6 +190,12 @@ void *img_arena_alloc(struct img_arena *a, size_t n)
 			cap = arena_chunk;
 		if (cap < need)
 			cap = need;
+		/* the limit counts what is taken from the allocator: a block as a whole */
+		if (a->limit && (a->total > a->limit || a->limit - a->total < sizeof(*c) + cap)) {
+			if (a->total > a->limit || a->limit - a->total < sizeof(*c) + need)
+				goto over;
+			cap = need;
+		}
 		c = img_malloc(sizeof(*c) + cap);
 		if (!c) {
 			a->failed = a->failed ? a->failed : ENOMEM;
@@ -194,12 +206,15 @@ void *img_arena_alloc(struct img_arena *a, size_t n)
 		a->head = c;
 		a->used = 0;
 		a->cap = cap;
+		a->total += sizeof(*c) + cap;
 	}
 	void *p = (char *)a->head->data + a->used;
 
 	a->used += need;
-	a->total += need;
 	return p;
+over:
+	a->failed = a->failed ? a->failed : EFBIG;
+	return NULL;
 }
 
 void *img_arena_zalloc(struct img_arena *a, size_t n)

@@ -457,16 +457,14 @@ const struct img_task *img_mem_task(const struct img_mem *m)
 static struct img_src *root_file(struct img_mem *m, const struct img_file *f)
 {
 	struct rootfile *nr;
-	char path[PATH_MAX];
 	struct img_src *src = NULL;
 
 	for (size_t i = 0; i < m->nrf; i++)
 		if (m->rf[i].id == f->id)
 			return m->rf[i].src;
-	/* paths come from the image: stay under the root */
-	if (f->path && f->path[0] == '/' && !strstr(f->path, "/../") &&
-	    snprintf(path, sizeof(path), "%s%s", m->root, f->path) < (int)sizeof(path))
-		img_src_open(path, &src, NULL);
+	/* paths come from the image: resolved within the root, links and ".." included */
+	if (f->path && f->path[0] == '/')
+		img_src_open_under(m->root, f->path, &src, NULL);
 	nr = img_realloc(m->rf, (m->nrf + 1) * sizeof(*nr));
 	if (!nr) {
 		img_src_unref(src);

@@ -62,18 +62,22 @@ void img_set_allocator(const struct img_allocator *a);
  * The memory budget of a reader: what decoding an input of n bytes may
  * hold at once, at most (IMG_BUDGET_RATIO times n, plus IMG_BUDGET_FIXED).
  * Readers give their arenas this limit, so that no length, count or nesting
- * depth in a hostile input costs more; past it they fail with EFBIG.
+ * depth in a hostile input costs more; past it they fail with EFBIG.  Real
+ * images take up to 18 times their size (a pagemap of small entries), crit
+ * JSON 9 times; the fixed part covers a tar.gz's index and cache.
  */
-#define IMG_BUDGET_RATIO 16
+#define IMG_BUDGET_RATIO 32
 #define IMG_BUDGET_FIXED ((size_t)64 << 20)
 size_t img_budget(size_t n);
+/* Another budget (a machine with more memory, a test that wants a small one); 0, 0: the default. */
+void img_budget_set(size_t ratio, size_t fixed);
 
 /* An arena: many small allocations freed at once. */
 struct img_arena_chunk;
 struct img_arena {
 	struct img_arena_chunk *head;
 	size_t used, cap; /* of head */
-	size_t total;     /* bytes handed out, for budgets */
+	size_t total;     /* bytes taken from the allocator, for budgets */
 	size_t limit;     /* 0: none; else allocation fails past it */
 	int failed;       /* an allocation failed: ENOMEM, or EFBIG past the limit (readers check it at the end) */
 };
