@@ -171,9 +171,19 @@ struct img_image *ck_need(struct ck *c, const char *name, const char *by, long b
 
 struct ck_task *ck_task(struct ck *c, uint32_t pid)
 {
-	for (size_t i = 0; i < c->ntasks; i++)
-		if (c->tasks[i].pid == pid)
-			return &c->tasks[i];
+	size_t lo = 0, hi = c->by_pid ? c->ntasks : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ck_task *t = &c->tasks[c->by_pid[mid]];
+
+		if (t->pid == pid)
+			return t;
+		if (t->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -472,21 +472,16 @@ const struct img_task *img_ckpt_task(const struct img_ckpt *ck, uint32_t pid)
 
 static int link_tree(struct img_ckpt *ck, struct img_err *err)
 {
-	size_t *nkids = img_calloc(ck->ntasks ? ck->ntasks : 1, sizeof(*nkids));
-	struct img_task **parents = img_calloc(ck->ntasks ? ck->ntasks : 1, sizeof(*parents));
-	int r = 0;
-
 	ck->roots = img_arena_zalloc(&ck->arena, (ck->ntasks + 1) * sizeof(*ck->roots));
-	if (!nkids || !parents || !ck->roots) {
-		r = img_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!ck->roots)
+		return img_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 1; i < ck->ntasks; i++)
 		if (ck->by_pid[i]->pid == ck->by_pid[i - 1]->pid)
 			ck_problem(ck, "pstree.img", EINVAL, "pid %u appears twice", ck->by_pid[i]->pid);
+	/* parents found by pid (binary search), children counted in place: no pass over all tasks per task */
 	for (size_t i = 0; i < ck->ntasks; i++) {
 		struct img_task *t = ck->tasks[i];
-		const struct img_task *p = t->ppid ? img_ckpt_task(ck, t->ppid) : NULL;
+		struct img_task *p = t->ppid ? (struct img_task *)img_ckpt_task(ck, t->ppid) : NULL;
 
 		if (p == t)
 			p = NULL;
@@ -494,36 +489,28 @@ static int link_tree(struct img_ckpt *ck, struct img_err *err)
 			ck_problem(ck, "pstree.img", EINVAL, "entry %zu: parent %u of pid %u is not in the tree", i,
 				   t->ppid, t->pid);
 		t->parent = p;
-		if (!p) {
+		if (p)
+			p->nchildren++;
+		else
 			ck->roots[ck->nroots++] = t;
-			continue;
-		}
-		for (size_t j = 0; j < ck->ntasks; j++)
-			if (ck->tasks[j] == p) {
-				nkids[j]++;
-				parents[i] = ck->tasks[j];
-				break;
-			}
 	}
 	for (size_t j = 0; j < ck->ntasks; j++) {
-		if (!nkids[j])
+		struct img_task *t = ck->tasks[j];
+
+		if (!t->nchildren)
 			continue;
-		ck->tasks[j]->children = img_arena_zalloc(&ck->arena, nkids[j] * sizeof(struct img_task *));
-		if (!ck->tasks[j]->children) {
-			r = img_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
+		t->children = img_arena_zalloc(&ck->arena, t->nchildren * sizeof(struct img_task *));
+		if (!t->children)
+			return img_err_set(err, ENOMEM, "out of memory");
+		t->nchildren = 0;
 	}
 	for (size_t i = 0; i < ck->ntasks; i++) {
-		struct img_task *p = parents[i];
+		struct img_task *p = (struct img_task *)ck->tasks[i]->parent;
 
 		if (p)
 			((const struct img_task **)p->children)[p->nchildren++] = ck->tasks[i];
 	}
-out:
-	img_free(nkids);
-	img_free(parents);
-	return r;
+	return 0;
 }
 
 static int load_tasks(struct img_ckpt *ck, struct img_err *err)
