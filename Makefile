@@ -5,7 +5,7 @@
 #   make asan         the same suite built with AddressSanitizer and UBSan
 #   make demo         decode and explore the bundled sample image set
 #   make bench        speed against the peers (crit, criu-coredump, grep, cmp), measured in one run
-#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each
+#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each (FUZZ_JOBS at once), with clang
 #   make install      PREFIX=/usr/local DESTDIR=
 
 VERSION     := 0.1.0
@@ -189,8 +189,9 @@ bench: all
 	tests/bench/run
 
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 fuzz:
-	tests/fuzz/run $(FUZZ_SECONDS)
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_SECONDS)
 
 deps:
 	tests/deps
