@@ -5,7 +5,7 @@
 #   make asan         the same suite built with AddressSanitizer and UBSan
 #   make demo         decode and explore the bundled sample image set
 #   make bench        speed against the peers (crit, criu-coredump, grep, cmp), measured in one run
-#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each
+#   make fuzz         the libFuzzer targets, FUZZ_SECONDS each (FUZZ_JOBS at once), with clang
 #   make install      PREFIX=/usr/local DESTDIR=
 
 VERSION     := 0.1.0
@@ -45,7 +45,8 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The schema tables: tools/schemac reads schemas/criu with libimg's own schema parser.
-SCHEMAC_OBJS := $(B)/tools/schemac.o $(B)/libimg/schema_load.o $(B)/libimg/schema.o $(B)/libimg/base.o $(B)/libimg/io.o
+SCHEMAC_OBJS := $(B)/tools/schemac.o $(B)/libimg/schema_load.o $(B)/libimg/schema.o $(B)/libimg/base.o $(B)/libimg/io.o \
+		$(B)/libimg/listdir.o
 $(B)/tools/schemac: $(SCHEMAC_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -117,10 +118,61 @@ $(B)/testdata/gen/imggen: $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA) $(LDLIBS)
 
+# Fuzz targets (tests/fuzz/NAME.c; tar and targz are both archive.c).  make check links
+# them with replay.c to replay tests/fuzz/regressions/; make fuzz (tests/fuzz/run) builds
+# them again under build/fuzz with clang and libFuzzer (FUZZ_MAIN= FUZZ_LDFLAGS=-fsanitize=fuzzer...).
+FUZZ_NAMES   := pb image dir tar targz json explain profile schema
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
+FUZZ_MAIN    ?= $(B)/tests/fuzz/replay.o
+FUZZ_LDFLAGS ?=
+FUZZ_COMMON  := $(B)/tests/fuzz/common.o $(B)/tests/support/memcount.o
+$(B)/tests/fuzz/%.o: CPPFLAGS += -DCR_TOP='"$(abspath .)"'
+
+$(B)/tests/fuzz/tar.o: tests/fuzz/archive.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/fuzz/targz.o: tests/fuzz/archive.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DFUZZ_GZIP -MMD -MP -c -o $@ $<
+
+# the dir target runs cr-inspect's commands in-process
+$(B)/tests/fuzz/inspect_main.o: cr-inspect/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Icr-inspect $(ALL_CFLAGS) -Dmain=inspect_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+
+$(B)/tests/fuzz/dir: $(filter-out $(B)/cr-inspect/main.o,$(INSPECT_OBJS)) $(B)/tests/fuzz/inspect_main.o
+
+$(FUZZ_BINS): $(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(FUZZ_COMMON) $(FUZZ_MAIN) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS) -lncursesw
+
+$(B)/tests/fuzz/seedgen: $(B)/tests/fuzz/seedgen.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# The allocation-failure test: one driver per tool, the tool's main linked in renamed.
+ALLOCFAIL := $(B)/tests/alloc/allocfail-inspect $(B)/tests/alloc/allocfail-convert
+$(B)/tests/alloc/%.o: CPPFLAGS += -DCR_TOP='"$(abspath .)"'
+$(B)/tests/alloc/main-inspect.o: cr-inspect/main.c
+$(B)/tests/alloc/main-convert.o: cr-convert/main.c
+$(B)/tests/alloc/main-inspect.o $(B)/tests/alloc/main-convert.o:
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Dmain=tool_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+$(B)/tests/alloc/allocfail-inspect.o $(B)/tests/alloc/allocfail-convert.o: tests/alloc/allocfail.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTOOL_$(if $(findstring inspect,$@),INSPECT,CONVERT) -MMD -MP -c -o $@ $<
+$(B)/tests/alloc/allocfail-inspect: $(filter-out $(B)/cr-inspect/main.o,$(INSPECT_OBJS)) $(B)/tests/alloc/main-inspect.o
+$(B)/tests/alloc/allocfail-convert: $(filter-out $(B)/cr-convert/main.o,$(CONVERT_OBJS)) $(B)/tests/alloc/main-convert.o
+$(B)/tests/alloc/budget: $(B)/tests/alloc/budget.o $(B)/tests/support/memcount.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+$(ALLOCFAIL): $(B)/tests/alloc/%: $(B)/tests/alloc/%.o $(B)/tests/support/memcount.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS) -lncursesw
+
 TEST_ENV = CR_INSPECT=$(abspath $(O))/cr-inspect/cr-inspect CR_CONVERT=$(abspath $(O))/cr-convert/cr-convert \
 	   CR_DIFF=$(abspath $(O))/cr-diff/cr-diff CR_BUILD=$(abspath $(B))
 
-check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen)
+check: all $(B)/tests/unit/run $(if $(TESTGEN_SRCS),$(B)/testdata/gen/imggen) $(FUZZ_BINS) $(ALLOCFAIL) $(B)/tests/alloc/budget
 	$(B)/tests/unit/run
 	$(TEST_ENV) tests/run-all
 
@@ -136,8 +188,10 @@ demo: all
 bench: all
 	tests/bench/run
 
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 fuzz:
-	tests/fuzz/run $(FUZZ_SECONDS)
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_SECONDS)
 
 deps:
 	tests/deps
@@ -158,7 +212,7 @@ install: all
 clean:
 	rm -rf build $(TOOLS) libimg/libimg.a libimg/libimg.so libimg/libimg.so.0 libimg/libimg.pc
 
-.PHONY: all check asan demo bench fuzz deps install clean
+.PHONY: all check asan demo bench fuzz fuzz-bins deps install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -137,6 +137,7 @@ int cmd_explain(struct img_cli *c, const struct img_cmd *cmd, int argc, char **a
 	r = img_log_explain((const char *)src->data, src->size, &x, &e);
 	if (r) {
 		img_src_unref(src);
+		img_err_subject(&e, log);
 		return img_cli_fail(c, "read the log", &e);
 	}
 	img_arena_init(&a);

@@ -73,13 +73,14 @@ static const struct img_cmd commands[] = {
 	  "      --pid P          the task (mem read: required; mem dump: default all, into DIR/PID/)\n"
 	  "  -o, --output PATH    read: write the raw bytes to FILE; dump: the folder\n"
 	  "      --root DIR       read file-backed pages the image lacks from the files under DIR\n" },
-	{ "search", cmd_search, "search CKPT PATTERN [--regex|--hex] [-C N] [--pid P] [--vma KINDS] [--prot rwx] [--addr A-B]",
+	{ "search", cmd_search, "search CKPT PATTERN [--regex|--hex] [-C N] [--pid P] [--vma KINDS] [--prot rwx] [--addr A-B] [--timeout S]",
 	  "find a string, bytes or a regular expression in the tasks' memory",
 	  "      --regex          PATTERN is a POSIX extended regular expression\n"
 	  "  -x, --hex            PATTERN is hex bytes (\"de ad be ef\")\n"
 	  "  -i, --ignore-case    with --regex: ignore case\n"
 	  "  -C, --context N      show N bytes around each match (default 16)\n"
-	  "      --max-len N      with --regex: the longest match looked for (default 4k)\n"
+	  "      --max-len N      with --regex: the longest match looked for (default 4k, at most 64k)\n"
+	  "      --timeout S      with --regex: stop after S seconds of searching (default 60; 0: never)\n"
 	  "      --pid P          only task P\n"
 	  "      --vma KINDS      only mappings of these kinds: heap,stack,anon,file,shared,vdso,vvar,vsyscall,other\n"
 	  "      --prot rwx       only mappings with these permissions\n"

@@ -62,9 +62,17 @@ static int search_opt(void *arg, int opt, const char *val)
 	case 'M': {
 		uint64_t v;
 
-		if (img_parse_size(val, &v) || !v || v > (1u << 20))
-			return img_cmd_usage(s->c, s->cmd, "'%s' is not a length up to 1M", val);
+		if (img_parse_size(val, &v) || !v || v > (64u << 10))
+			return img_cmd_usage(s->c, s->cmd, "'%s' is not a length up to 64k", val);
 		s->so.max_len = (size_t)v;
+		return 0;
+	}
+	case 'O': {
+		uint64_t v;
+
+		if (img_parse_addr(val, &v) || v > 86400 * 365)
+			return img_cmd_usage(s->c, s->cmd, "'%s' is not a number of seconds", val);
+		s->so.timeout_ms = v ? (uint32_t)(v * 1000) : IMG_SEARCH_NO_TIMEOUT;
 		return 0;
 	}
 	case 'V':
@@ -110,6 +118,7 @@ static const struct option search_longopts[] = {
 	{ "count", no_argument, NULL, 'n' },
 	{ "context", required_argument, NULL, 'C' },
 	{ "max-len", required_argument, NULL, 'M' },
+	{ "timeout", required_argument, NULL, 'O' },
 	{ "vma", required_argument, NULL, 'V' },
 	{ "prot", required_argument, NULL, 'T' },
 	{ "addr", required_argument, NULL, 'A' },

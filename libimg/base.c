@@ -79,17 +79,30 @@ void img_set_allocator(const struct img_allocator *a)
 	cur_alloc = a ? *a : dflt;
 }
 
+static unsigned long alloc_failures;
+
+unsigned long img_alloc_failures(void)
+{
+	return alloc_failures;
+}
+
 void *img_malloc(size_t n)
 {
-	return cur_alloc.malloc_fn(n ? n : 1);
+	void *p = cur_alloc.malloc_fn(n ? n : 1);
+
+	if (!p)
+		alloc_failures++;
+	return p;
 }
 
 void *img_calloc(size_t n, size_t size)
 {
 	void *p;
 
-	if (size && n > SIZE_MAX / size)
+	if (size && n > SIZE_MAX / size) {
+		alloc_failures++;
 		return NULL;
+	}
 	p = img_malloc(n * size);
 	if (p)
 		memset(p, 0, n * size);
@@ -98,7 +111,11 @@ void *img_calloc(size_t n, size_t size)
 
 void *img_realloc(void *p, size_t n)
 {
-	return cur_alloc.realloc_fn(p, n ? n : 1);
+	void *q = cur_alloc.realloc_fn(p, n ? n : 1);
+
+	if (!q)
+		alloc_failures++;
+	return q;
 }
 
 void img_free(void *p)
@@ -123,6 +140,21 @@ char *img_strdup(const char *s)
 	return img_strndup(s, strlen(s));
 }
 
+static size_t budget_ratio = IMG_BUDGET_RATIO, budget_fixed = IMG_BUDGET_FIXED;
+
+void img_budget_set(size_t ratio, size_t fixed)
+{
+	budget_ratio = ratio || fixed ? ratio : IMG_BUDGET_RATIO;
+	budget_fixed = ratio || fixed ? fixed : IMG_BUDGET_FIXED;
+}
+
+size_t img_budget(size_t n)
+{
+	if (budget_ratio && n > (SIZE_MAX - budget_fixed) / budget_ratio)
+		return SIZE_MAX;
+	return n * budget_ratio + budget_fixed;
+}
+
 /* Arenas */
 
 struct img_arena_chunk {
@@ -130,6 +162,13 @@ struct img_arena_chunk {
 	size_t cap;
 	max_align_t data[];
 };
+
+static size_t arena_chunk;
+
+void img_arena_chunk(size_t n)
+{
+	arena_chunk = n;
+}
 
 void img_arena_init(struct img_arena *a)
 {
@@ -141,30 +180,41 @@ void *img_arena_alloc(struct img_arena *a, size_t n)
 	struct img_arena_chunk *c;
 	size_t need = (n + 15) & ~(size_t)15, cap;
 
-	if (need < n)
-		return NULL;
-	if (a->limit && (a->total + need > a->limit || a->total + need < a->total))
-		return NULL;
+	if (need < n || need > SIZE_MAX / 2)
+		goto over;
 	if (!a->head || a->cap - a->used < need) {
 		cap = a->head ? a->head->cap * 2 : 16384;
 		if (cap > (1u << 20))
 			cap = 1u << 20;
+		if (arena_chunk)
+			cap = arena_chunk;
 		if (cap < need)
 			cap = need;
+		/* the limit counts what is taken from the allocator: a block as a whole */
+		if (a->limit && (a->total > a->limit || a->limit - a->total < sizeof(*c) + cap)) {
+			if (a->total > a->limit || a->limit - a->total < sizeof(*c) + need)
+				goto over;
+			cap = need;
+		}
 		c = img_malloc(sizeof(*c) + cap);
-		if (!c)
+		if (!c) {
+			a->failed = a->failed ? a->failed : ENOMEM;
 			return NULL;
+		}
 		c->cap = cap;
 		c->next = a->head;
 		a->head = c;
 		a->used = 0;
 		a->cap = cap;
+		a->total += sizeof(*c) + cap;
 	}
 	void *p = (char *)a->head->data + a->used;
 
 	a->used += need;
-	a->total += need;
 	return p;
+over:
+	a->failed = a->failed ? a->failed : EFBIG;
+	return NULL;
 }
 
 void *img_arena_zalloc(struct img_arena *a, size_t n)
@@ -198,9 +248,12 @@ void img_arena_free(struct img_arena *a)
 	}
 	a->head = NULL;
 	a->used = a->cap = a->total = 0;
+	a->failed = 0;
 }
 
 /* Byte buffers */
+
+static uint8_t buf_empty[1]; /* the data of a buffer whose first allocation failed */
 
 void img_buf_init(struct img_buf *b)
 {
@@ -229,6 +282,13 @@ int img_buf_reserve(struct img_buf *b, size_t extra)
 	return 0;
 fail:
 	b->failed = 1;
+	/* what a caller reads as a string stays one: NUL terminated, empty if nothing else */
+	if (!b->data) {
+		b->data = buf_empty;
+		b->len = 0;
+	} else if (b->cap) {
+		b->data[b->len < b->cap ? b->len : b->cap - 1] = 0;
+	}
 	return -ENOMEM;
 }
 
@@ -273,7 +333,8 @@ int img_buf_printf(struct img_buf *b, const char *fmt, ...)
 
 void img_buf_free(struct img_buf *b)
 {
-	img_free(b->data);
+	if (b->data != buf_empty)
+		img_free(b->data);
 	img_buf_init(b);
 }
 

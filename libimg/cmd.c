@@ -104,8 +104,15 @@ int img_cmd_run(struct img_cli *c, const struct img_cmd *cmds, int argc, char **
 {
 	for (const struct img_cmd *k = cmds; k->name; k++)
 		if (!strcmp(k->name, argv[0])) {
+			unsigned long failures = img_alloc_failures();
+			int r;
+
 			optind = 0; /* reset getopt for the command's own parse */
-			return k->fn(c, k, argc, argv);
+			r = k->fn(c, k, argc, argv);
+			/* what a command printed after an allocation failed may be incomplete: never a success */
+			if (r != 2 && img_alloc_failures() != failures)
+				r = img_cli_failf(c, "cannot complete %s: out of memory", k->name);
+			return r;
 		}
 	return img_cli_failf(c, "unknown command '%s' (see '%s --help')", argv[0], c->prog);
 }

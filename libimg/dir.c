@@ -1,5 +1,4 @@
 /* Image folders: directories on disk, and the registry of other folder readers (archives). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +10,7 @@
 #include "img/archive.h"
 #include "img/linuxcr.h"
 #include "img/source.h"
+#include "priv.h"
 
 /* Folders */
 
@@ -71,67 +71,22 @@ static int fs_get(struct img_dir *d, const char *member, struct img_src **out, s
 	return img_src_open(path, out, err);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int fs_each(struct img_dir *d, int (*fn)(void *, const char *, uint64_t), void *arg)
 {
 	struct fsdir *fd = d->priv;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int r = 0, dfd;
-	DIR *dir;
+	size_t n = 0;
+	int r = img_listdir(fd->dfd, &names, &n);
 
-	dfd = dup(fd->dfd);
-	if (dfd < 0)
-		return -errno;
-	dir = fdopendir(dfd);
-	if (!dir) {
-		close(dfd);
-		return -errno;
-	}
-	rewinddir(dir);
-	while ((de = readdir(dir))) {
-		struct stat st;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(fd->dfd, de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **nn = img_realloc(names, nc * sizeof(*names));
-
-			if (!nn) {
-				r = -ENOMEM;
-				break;
-			}
-			names = nn;
-			cap = nc;
-		}
-		names[n] = img_strdup(de->d_name);
-		if (!names[n]) {
-			r = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(dir);
-	if (!r && n)
-		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && !r; i++) {
 		struct stat st;
 
-		if (fstatat(fd->dfd, names[i], &st, 0) < 0)
+		/* regular files only (links followed), not hidden ones */
+		if (names[i][0] == '.' || fstatat(fd->dfd, names[i], &st, 0) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		r = fn(arg, names[i], (uint64_t)st.st_size);
 	}
-	for (size_t i = 0; i < n; i++)
-		img_free(names[i]);
-	img_free(names);
+	img_listdir_free(names, n);
 	return r;
 }
 

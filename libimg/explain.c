@@ -194,6 +194,7 @@ int img_logmsgs(const struct img_logmsg **t, size_t *n, struct img_err *err)
 /* "(00.023272)      1: Error (criu/files-reg.c:2175): File ..." -> its parts */
 struct parsed {
 	long pid;
+	int stamped;     /* it starts with a time stamp, "(00.023272)" */
 	int level;
 	const char *src;
 	size_t srclen;
@@ -206,14 +207,17 @@ static void parse_line(const char *s, size_t len, struct parsed *p)
 	const char *e = s + len, *q;
 
 	p->pid = -1;
+	p->stamped = 0;
 	p->level = IMG_LVL_INFO;
 	p->src = NULL;
 	p->srclen = 0;
 	if (s < e && *s == '(') {
 		for (q = s + 1; q < e && q - s < 24 && ((*q >= '0' && *q <= '9') || *q == '.'); q++)
 			;
-		if (q < e && *q == ')')
+		if (q < e && *q == ')' && q > s + 1) {
 			s = q + 1 + (q + 1 < e && q[1] == ' ');
+			p->stamped = 1;
+		}
 	}
 	if (e - s >= 5 && !memcmp(s, "pie: ", 5))
 		s += 5;
@@ -373,6 +377,7 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 	char buf[MAX_TEXT + 1];
 	regmatch_t g[MAX_GROUPS];
 	int r = 0, have_outcome = 0;
+	uint32_t criu_lines = 0;
 
 	if (loaded(err))
 		return -EINVAL;
@@ -393,12 +398,19 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		at += len + (nl != NULL);
 		x->nlines++;
 		parse_line(s, len, &p);
+		criu_lines += p.stamped || p.level != IMG_LVL_INFO;
 		if (p.len > 9 && !memcmp(p.text, "Version: ", 9)) {
 			/* a new run of CRIU: logs appended to one file are read for their last run */
 			const char *v = p.text + 9;
-			size_t vl = strcspn(v, " \n");
+			size_t vl = 0;
 
-			x->criu_version = img_arena_strndup(&x->arena, v, vl < p.len - 9 ? vl : p.len - 9);
+			while (vl < p.len - 9 && v[vl] != ' ') /* the text is not NUL terminated */
+				vl++;
+			x->criu_version = img_arena_strndup(&x->arena, v, vl);
+			if (!x->criu_version) {
+				r = -ENOMEM;
+				break;
+			}
 			x->run_line = x->nlines;
 			x->kind = 0;
 			x->outcome = IMG_LOG_INCOMPLETE;
@@ -434,8 +446,16 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		r = keep_line(x, &errs[nerrs], &p, x->nlines, k, g);
 		nerrs++;
 	}
+	if (r == -ENOMEM)
+		goto nomem;
 	if (r)
 		goto fail;
+	/* nothing CRIU writes: a time stamp, "Error (", "Warn  (" (a log cut by a crash is still one) */
+	if (!criu_lines && x->nlines) {
+		r = img_err_set(err, EINVAL, "none of its %u lines is CRIU's (a time stamp like '(00.000000)', "
+				"'Error (' or 'Warn  ('): not a CRIU log", x->nlines);
+		goto fail;
+	}
 	if (have_outcome) {
 		x->outcome_line = outcome.l;
 		x->have_outcome_line = 1;
@@ -461,6 +481,8 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 	if (x->outcome == IMG_LOG_OK) {
 		x->diag = outcome.l.msg;
 		x->diagnosis = outcome.l.msg ? outcome.l.msg->says : NULL;
+		if (x->arena.failed)
+			goto nomem;
 		*out = x;
 		img_free(errs);
 		return 0;
@@ -483,7 +505,11 @@ int img_log_explain(const char *text, size_t n, struct img_explain **out, struct
 		x->diag = dl->l.msg;
 		x->diagnosis = fill(x, dl->l.msg->says);
 		x->todo = fill(x, dl->l.msg->todo);
+		if ((dl->l.msg->says && !x->diagnosis) || (dl->l.msg->todo && !x->todo))
+			goto nomem;
 	}
+	if (x->arena.failed)
+		goto nomem;
 	*out = x;
 	img_free(errs);
 	return 0;

@@ -443,13 +443,27 @@ static struct img_jv *jvalue(struct jp *j, int depth)
 
 struct img_jv *img_json_parse(struct img_arena *a, const char *p, size_t n, struct img_err *err)
 {
-	struct jp j = { a, p, p, p + n, p, 1, err };
+	struct jp j;
+	size_t limit = a->limit, cap = img_budget(n) / 4 * 3;
+	int failed = a->failed;
 	struct img_jv *v;
 
+	if (!p) /* an empty buffer may have no data pointer */
+		p = "";
+	j = (struct jp){ a, p, p, p + n, p, 1, err };
+	/* the tree within three quarters of the budget: the scratch arrays of the parse take the rest */
+	if (cap <= SIZE_MAX - a->total && (!limit || a->total + cap < limit))
+		a->limit = a->total + cap;
+	a->failed = 0;
 	/* a UTF-8 byte order mark is accepted */
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		j.p += 3;
 	v = jvalue(&j, 0);
+	if (!v && a->failed == EFBIG)
+		img_err_set(err, EFBIG, "line %u (offset 0x%zx): the text needs more than the %zu bytes of memory "
+			    "a %zu-byte JSON text may take", j.line, (size_t)(j.p - j.s), cap, n);
+	a->limit = limit;
+	a->failed = failed ? failed : a->failed;
 	if (!v)
 		return NULL;
 	ws(&j);
@@ -597,7 +611,7 @@ static int utf8_len(const unsigned char *p, size_t n, unsigned *cp)
 void img_json_quote(struct img_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s, *end = n ? p + n : p; /* s may be NULL when n is 0 */
 	char u[13];
 
 	img_out_putc(o, '"');

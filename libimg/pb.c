@@ -431,8 +431,12 @@ nomem:
 struct img_msg *img_pb_decode(struct img_arena *a, const struct img_msgdesc *d, const uint8_t *p, size_t n,
 			      uint64_t base, struct img_err *err)
 {
-	struct dctx c = { a, err, p, base };
+	static const uint8_t none[1];
+	struct dctx c;
 
+	if (!p) /* an empty buffer may have no data pointer */
+		p = none;
+	c = (struct dctx){ a, err, p, base };
 	if (n > UINT32_MAX) {
 		img_err_set(err, EFBIG, "message of %zu bytes is too large", n);
 		return NULL;
@@ -543,6 +547,8 @@ int img_pb_encode(struct img_msg *m, struct img_buf *out)
 {
 	size_t n = msg_size(m, NULL);
 
+	if (!n) /* out->data may still be NULL */
+		return out->failed ? -ENOMEM : 0;
 	if (img_buf_reserve(out, n))
 		return -ENOMEM;
 	encode(m, out);

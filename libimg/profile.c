@@ -164,23 +164,22 @@ static int probe_syscall(const char *name)
 	return from_errno(r, e);
 }
 
+static char *read_small(const char *path, size_t *len);
+
 static int probe_fs(const char *name)
 {
-	char line[256];
-	FILE *f = fopen("/proc/filesystems", "re");
-	int found = 0;
+	char *text = read_small("/proc/filesystems", NULL), *line, *save = NULL;
 
-	if (!f)
+	if (!text)
 		return -1;
-	while (!found && fgets(line, sizeof(line), f)) {
+	/* "nodev\tproc" or "\text4": the name after the last tab */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *t = strrchr(line, '\t');
 
-		t = t ? t + 1 : line;
-		t[strcspn(t, "\n")] = 0;
-		found = !strcmp(t, name);
+		if (!strcmp(t ? t + 1 : line, name))
+			return 1;
 	}
-	fclose(f);
-	return found;
+	return 0;
 }
 
 /* CRIU's own test (kerndat.c): clear the soft-dirty bits, write a page, read bit 55 of its pagemap entry. */
@@ -491,6 +490,10 @@ int img_profile_probe(unsigned flags, struct img_profile **out, struct img_err *
 	probe_cgroup(p);
 	if (flags & IMG_PROBE_CRIU)
 		probe_criu(p);
+	if (p->a.failed) {
+		img_profile_free(p);
+		return img_err_set(err, ENOMEM, "out of memory");
+	}
 	*out = p;
 	return 0;
 }
@@ -879,17 +882,20 @@ static int read_profile(struct rd *r, const struct img_jv *root)
 
 int img_profile_parse(const char *text, size_t n, const char *name, struct img_profile **out, struct img_err *err)
 {
+	struct img_err local;
 	struct img_arena a;
 	struct img_jv *v;
 	struct rd r;
 	int e;
 
+	if (!err)
+		err = &local;
 	img_arena_init(&a);
 	img_err_subject(err, name);
 	v = img_json_parse(&a, text, n, err);
 	if (!v) {
 		img_arena_free(&a);
-		return -EINVAL;
+		return -err->code;
 	}
 	r.p = profile_new(name);
 	r.err = err;
@@ -899,6 +905,8 @@ int img_profile_parse(const char *text, size_t n, const char *name, struct img_p
 	}
 	e = read_profile(&r, v);
 	img_arena_free(&a);
+	if (!e && r.p->a.failed) /* a string it could not keep */
+		e = img_err_set(err, ENOMEM, "out of memory");
 	if (e) {
 		img_profile_free(r.p);
 		return e;

@@ -3,7 +3,6 @@
  * --schema-dir and at build time by tools/schemac, which prints the result as
  * C tables.  The format is described in schemas/README.md.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "img/schema.h"
 #include "img/source.h"
+#include "priv.h"
 
 struct raw_field {
 	struct img_fielddesc fd;
@@ -546,21 +546,15 @@ static int read_text(const char *path, char **out, struct img_err *err)
 	return 0;
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int img_schema_load_dir(const char *dir, struct img_schema **out, struct img_err *err)
 {
 	struct img_arena *a = img_calloc(1, sizeof(*a));
 	struct img_schema *s = img_calloc(1, sizeof(*s));
 	struct builder b = { 0 };
-	char *names[512];
+	char **all = NULL, *names[512];
+	size_t nall = 0;
 	int nnames = 0, r = 0, have_kinds = 0;
 	uint32_t heads[2] = { IMG_MAGIC_COMMON, IMG_MAGIC_SERVICE };
-	struct dirent *de;
-	DIR *d;
 
 	if (!a || !s) {
 		img_free(a);
@@ -570,29 +564,23 @@ int img_schema_load_dir(const char *dir, struct img_schema **out, struct img_err
 	img_arena_init(a);
 	b.a = a;
 	b.err = err;
-	d = opendir(dir);
-	if (!d) {
-		r = -errno;
+	r = img_listdir_path(dir, &all, &nall);
+	if (r) {
 		img_err_subject(err, dir);
-		img_err_set(err, errno, "%s", strerror(errno));
+		img_err_set(err, -r, "%s", r == -ENOMEM ? "out of memory" : strerror(-r));
 		goto fail;
 	}
-	while ((de = readdir(d)) && nnames < 512) {
-		size_t l = strlen(de->d_name);
+	/* sorted already: the schema files, images.tab and maps.tab */
+	for (size_t i = 0; i < nall && nnames < 512; i++) {
+		size_t l = strlen(all[i]);
 
-		if ((l > 7 && !strcmp(de->d_name + l - 7, ".schema")) || !strcmp(de->d_name, "maps.tab") ||
-		    !strcmp(de->d_name, "images.tab"))
-			names[nnames++] = img_arena_strndup(a, de->d_name, l);
+		if ((l > 7 && !strcmp(all[i] + l - 7, ".schema")) || !strcmp(all[i], "maps.tab") ||
+		    !strcmp(all[i], "images.tab"))
+			names[nnames++] = all[i];
 	}
-	closedir(d);
-	qsort(names, (size_t)nnames, sizeof(*names), cmp_cstr);
 	for (int i = 0; i < nnames && !r; i++) {
 		char path[PATH_MAX], *text;
 
-		if (!names[i]) {
-			r = img_err_set(err, ENOMEM, "out of memory");
-			break;
-		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		r = read_text(path, &text, err);
 		if (r)
@@ -606,6 +594,7 @@ int img_schema_load_dir(const char *dir, struct img_schema **out, struct img_err
 			r = parse_schema_text(&b, path, text);
 		img_free(text);
 	}
+	img_listdir_free(all, nall);
 	if (!r && !have_kinds) {
 		img_err_subject(err, dir);
 		r = img_err_set(err, ENOENT, "no images.tab in the schema folder");

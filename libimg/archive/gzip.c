@@ -65,6 +65,18 @@ struct img_gz {
 	uint8_t *scratch;
 };
 
+void *img_zalloc(void *opaque, unsigned items, unsigned size)
+{
+	(void)opaque;
+	return img_calloc(items, size);
+}
+
+void img_zfree(void *opaque, void *p)
+{
+	(void)opaque;
+	img_free(p);
+}
+
 /* The gzip member header at off (RFC 1952): returns the offset of its deflate data. */
 static int member_header(const uint8_t *d, uint64_t size, uint64_t off, uint64_t *start, struct img_err *err)
 {
@@ -263,6 +275,8 @@ static int gz_run(struct img_gz *g, uint8_t *buf, uint64_t n, uint64_t *got, str
 					   (unsigned long long)g->in);
 		if (r == Z_BUF_ERROR && !made && g->in == in0)
 			return img_err_set(err, EINVAL, "offset 0x%llx: inflate makes no progress", (unsigned long long)g->in);
+		if (r == Z_MEM_ERROR) /* the window, allocated at the first inflate */
+			return img_err_set(err, ENOMEM, "out of memory");
 		if (r != Z_OK && r != Z_BUF_ERROR)
 			return img_err_set(err, EINVAL, "offset 0x%llx: bad deflate data: %s", (unsigned long long)g->in,
 					   g->z.msg ? g->z.msg : "inflate failed");
@@ -299,6 +313,8 @@ int img_gz_open(struct img_src *file, struct img_gz **out, struct img_err *err)
 		img_gz_free(g);
 		return r;
 	}
+	g->z.zalloc = img_zalloc;
+	g->z.zfree = img_zfree;
 	if (inflateInit2(&g->z, -15) != Z_OK) {
 		img_gz_free(g);
 		return img_err_set(err, ENOMEM, "out of memory");

@@ -34,6 +34,10 @@ int img_gz_finish(struct img_gz *g, struct img_err *err);
 int img_gz_pread(struct img_gz *g, uint64_t off, void *buf, size_t n, struct img_err *err);
 void img_gz_stats(const struct img_gz *g, struct img_archive_stats *st);
 
+/* zlib's allocation through libimg's allocator (z_stream.zalloc and zfree). */
+void *img_zalloc(void *opaque, unsigned items, unsigned size);
+void img_zfree(void *opaque, void *p);
+
 /* A tar stream written to fd, through gzip when asked. */
 struct img_tar_writer;
 int img_tar_writer_open(int fd, const char *name, int gzip, int level, struct img_tar_writer **out,

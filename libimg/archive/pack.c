@@ -5,7 +5,6 @@
  * under a temporary name, read back through the same checks as any input,
  * and renamed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "img/image.h"
+#include "../priv.h"
 #include "internal.h"
 
 #define PACK_DEPTH 32
@@ -24,52 +24,19 @@ struct pack {
 	const char *root;
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The names in a folder, sorted, without "." and "..". */
 static int list_dir(const char *path, char ***out, size_t *n, struct img_err *err)
 {
-	DIR *d = opendir(path);
-	struct dirent *de;
-	char **v = NULL;
-	size_t cap = 0;
+	int r;
 
+	*out = NULL;
 	*n = 0;
-	if (!d) {
-		int e = errno;
-
+	r = img_listdir_path(path, out, n);
+	if (r) {
 		img_err_subject(err, path);
-		return img_err_set(err, e, "%s", strerror(e));
+		return img_err_set(err, -r, "%s", r == -ENOMEM ? "out of memory" : strerror(-r));
 	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (*n == cap) {
-			char **nv = img_realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
-
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		if (!(v[*n] = img_strdup(de->d_name)))
-			goto nomem;
-		(*n)++;
-	}
-	closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_str);
-	*out = v;
 	return 0;
-nomem:
-	closedir(d);
-	while (*n)
-		img_free(v[--*n]);
-	img_free(v);
-	img_err_subject(err, path);
-	return img_err_set(err, ENOMEM, "out of memory");
 }
 
 static void free_list(char **v, size_t n)

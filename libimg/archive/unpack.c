@@ -5,7 +5,6 @@
  * last (so no later member can go through one), and the tree is built under
  * a temporary name that is renamed only when complete.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../priv.h"
 #include "internal.h"
 
 #define CHUNK ((size_t)1 << 20)
@@ -139,16 +139,12 @@ static int put_symlink(int top, const struct img_tar_member *m, struct img_err *
 
 static int empty_dir(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int n = 0;
+	char **names;
+	size_t n = 0;
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
+	if (img_listdir_path(path, &names, &n))
+		return 0; /* cannot tell: not taken as empty */
+	img_listdir_free(names, n);
 	return n == 0;
 }
 
@@ -156,18 +152,16 @@ static int empty_dir(const char *path)
 static void remove_tree(int dfd, const char *name)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char **names;
+	size_t n;
 
 	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		if (d) {
-			while ((de = readdir(d)))
-				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-					remove_tree(dirfd(d), de->d_name);
-			closedir(d);
-		} else
-			close(fd);
+		if (!img_listdir(fd, &names, &n)) {
+			for (size_t i = 0; i < n; i++)
+				remove_tree(fd, names[i]);
+			img_listdir_free(names, n);
+		}
+		close(fd);
 		unlinkat(dfd, name, AT_REMOVEDIR);
 	} else
 		unlinkat(dfd, name, 0);

@@ -109,6 +109,8 @@ int img_tar_writer_open(int fd, const char *name, int gzip, int level, struct im
 	w->fd = fd;
 	w->name = name;
 	w->gz = gzip;
+	w->z.zalloc = img_zalloc;
+	w->z.zfree = img_zfree;
 	/* windowBits 31: a gzip wrapper, with no name and no time in it */
 	if (gzip && deflateInit2(&w->z, level ? level : 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		img_free(w);

@@ -77,6 +77,7 @@ struct ck {
 	int have_tree;          /* pstree.img was read */
 	struct ck_task *tasks;
 	size_t ntasks;
+	uint32_t *by_pid;       /* indexes of tasks sorted by pid, once pstree is read (ck_task) */
 	struct ck_file *files;  /* sorted by id */
 	size_t nfiles;
 	int have_files;         /* the file table was read */

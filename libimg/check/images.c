@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../criu/legacy.h"
 #include "ck.h"
@@ -83,6 +84,81 @@ static void inventory(struct ck *c)
 		c->chain = 1;
 }
 
+static int cmp_task_idx(const void *a, const void *b, void *arg)
+{
+	const struct ck_task *t = arg, *x = &t[*(const uint32_t *)a], *y = &t[*(const uint32_t *)b];
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Sort the tasks by pid for ck_task; a pid listed twice is reported and its later entries dropped. */
+static int index_tasks(struct ck *c, const struct img_image *img)
+{
+	uint32_t *ix = img_arena_alloc(&c->arena, (c->ntasks ? c->ntasks : 1) * sizeof(*ix));
+	size_t n = 0;
+
+	if (!ix) {
+		c->f->failed = 1;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < c->ntasks; i++)
+		ix[i] = i;
+	qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
+	for (size_t i = 1; i < c->ntasks; i++)
+		if (c->tasks[ix[i]].pid == c->tasks[ix[i - 1]].pid) {
+			struct ck_task *t = &c->tasks[ix[i]];
+			struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "pstree-dup", "pstree.img", t->entry,
+							"pid %u is listed twice", t->pid);
+
+			fi->offset = img->e[t->entry].off;
+			t->entry = -1; /* dropped below */
+		}
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (c->tasks[i].entry >= 0)
+			c->tasks[n++] = c->tasks[i];
+	c->ntasks = n;
+	for (uint32_t i = 0; i < c->ntasks; i++)
+		ix[i] = i;
+	qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
+	c->by_pid = ix;
+	return 0;
+}
+
+/* Tasks whose parents lead round in a circle: no task of the circle has a root above it. */
+static void tree_cycles(struct ck *c, const struct img_image *img)
+{
+	uint8_t *state = img_arena_zalloc(&c->arena, c->ntasks ? c->ntasks : 1); /* 1: on the walk, 2: done */
+
+	if (!state) {
+		c->f->failed = 1;
+		return;
+	}
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct ck_task *t = &c->tasks[i];
+
+		/* walk up, marking; stop at a root, a task done, or one on this walk (a circle) */
+		while (t && !state[t - c->tasks]) {
+			state[t - c->tasks] = 1;
+			t = t->ppid && t->ppid != t->pid ? ck_task(c, t->ppid) : NULL;
+		}
+		if (t && state[t - c->tasks] == 1) {
+			struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "pstree-cycle", "pstree.img", t->entry,
+							"task %u is its own ancestor: its parents lead round in a circle",
+							t->pid);
+
+			fi->offset = img->e[t->entry].off;
+			fi->field = "ppid";
+			fi->todo = "take pstree.img from an intact copy of the set";
+		}
+		for (t = &c->tasks[i]; t && state[t - c->tasks] == 1;) {
+			state[t - c->tasks] = 2;
+			t = t->ppid && t->ppid != t->pid ? ck_task(c, t->ppid) : NULL;
+		}
+	}
+}
+
 static void pstree(struct ck *c)
 {
 	struct img_image *img = ck_need(c, "pstree.img", NULL, IMG_NO_ENTRY, "lists the tasks to restore");
@@ -117,12 +193,6 @@ static void pstree(struct ck *c)
 		t->pid = (uint32_t)img_msg_u64(m, "pid", 0);
 		t->ppid = (uint32_t)img_msg_u64(m, "ppid", 0);
 		t->entry = (long)i;
-		if (ck_task(c, t->pid)) {
-			fi = ck_add(c, IMG_SEV_ERROR, "images", "pstree-dup", "pstree.img", (long)i,
-				    "pid %u is listed twice", t->pid);
-			fi->offset = img->e[i].off;
-			continue;
-		}
 		if (n > MAX_THREADS)
 			n = MAX_THREADS;
 		t->tids = img_arena_alloc(&c->arena, (n ? n : 1) * sizeof(*t->tids));
@@ -143,6 +213,8 @@ static void pstree(struct ck *c)
 		}
 		c->ntasks++;
 	}
+	if (index_tasks(c, img))
+		return;
 	for (size_t i = 0; i < c->ntasks; i++) {
 		struct ck_task *t = &c->tasks[i];
 
@@ -153,6 +225,7 @@ static void pstree(struct ck *c)
 			fi->offset = img->e[t->entry].off;
 		}
 	}
+	tree_cycles(c, img);
 }
 
 static void add_file(struct ck *c, size_t *cap, uint32_t id, int type, const char *image, long entry,
@@ -931,6 +1004,40 @@ static int add_used(struct ck *c, struct used *u, size_t *cap, uint64_t id)
 	return 0;
 }
 
+/* A parent chain that comes back to a folder of its own: CRIU would follow it round until it fails. */
+static void parent_loop(struct ck *c, struct img_dir *p)
+{
+	struct stat seen[MAX_PARENT_DEPTH + 1];
+	int n = 0;
+
+	if (stat(c->d->path, &seen[n]) == 0)
+		n++;
+	while (p && n <= MAX_PARENT_DEPTH) {
+		struct img_dir *next = NULL;
+		struct stat st;
+
+		/* folders on disk only: an archive's parent folders are members, their chain bounded there */
+		if (strcmp(p->ops->name, "directory") || stat(p->path, &st) < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			if (seen[i].st_dev == st.st_dev && seen[i].st_ino == st.st_ino) {
+				struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "parent-loop", "parent",
+								IMG_NO_ENTRY, "the parent chain comes back to '%s' after %d links",
+								p->path, n);
+
+				fi->todo = "point the parent link at the pre-dump the set was made against";
+				img_dir_close(p);
+				return;
+			}
+		seen[n++] = st;
+		if (img_dir_parent(p, &next, NULL))
+			next = NULL;
+		img_dir_close(p);
+		p = next;
+	}
+	img_dir_close(p);
+}
+
 /* The parent link: CRIU opens it whenever it is there (CRIU: Can't open parent path). */
 static void links(struct ck *c)
 {
@@ -940,7 +1047,7 @@ static void links(struct ck *c)
 
 	if (!r && p) {
 		c->chain = 1;
-		img_dir_close(p);
+		parent_loop(c, p);
 		return;
 	}
 	if (r == -ENOENT && !err.msg[0])
@@ -993,8 +1100,11 @@ static int mount_member(void *arg, const char *name, uint64_t size)
 static void mounts(struct ck *c)
 {
 	struct mounts m = { .c = c };
+	int r = img_dir_each(c->d, mount_member, &m);
 
-	if (img_dir_each(c->d, mount_member, &m) || !m.n)
+	if (r == -ENOMEM)
+		c->f->failed = 1;
+	if (r || !m.n)
 		return;
 	qsort(m.ids, m.n, sizeof(*m.ids), cmp_u64);
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -1057,7 +1167,8 @@ void ck_images(struct ck *c)
 	cgroups(c);
 	pipes_data(c);
 	mounts(c);
-	img_dir_each(c->d, read_member, c);
+	if (img_dir_each(c->d, read_member, c) == -ENOMEM)
+		c->f->failed = 1;
 	for (size_t i = 0; i < c->ntasks; i++) {
 		struct ck_task *t = &c->tasks[i];
 		const char *name = ck_name(c, "pagemap-%u.img", t->pid);
@@ -1083,5 +1194,6 @@ void ck_images(struct ck *c)
 	for (size_t i = 0; i < c->nimgs; i++)
 		if (!strncmp(c->imgs[i].name, "pagemap-", 8) && c->imgs[i].state != CK_OK)
 			u.pagemap_trouble = 1;
-	img_dir_each(c->d, unused_member, &u);
+	if (img_dir_each(c->d, unused_member, &u) == -ENOMEM)
+		c->f->failed = 1;
 }

@@ -23,6 +23,7 @@ struct loc {
 	struct img_image *files, *pstree;
 	struct img_image *imgs[256];
 	int nimgs;
+	int nomem;
 };
 
 static struct img_image *load(struct loc *l, const char *name)
@@ -31,7 +32,11 @@ static struct img_image *load(struct loc *l, const char *name)
 
 	if (l->nimgs == (int)(sizeof(l->imgs) / sizeof(l->imgs[0])))
 		return NULL;
-	if (img_image_load(l->d, name, l->s, 0, &img, NULL))
+	int r = img_image_load(l->d, name, l->s, 0, &img, NULL);
+
+	if (r == -ENOMEM)
+		l->nomem = 1;
+	if (r)
 		return NULL;
 	l->imgs[l->nimgs++] = img;
 	return img;
@@ -58,6 +63,8 @@ static void ref(struct loc *l, const char *image, long entry, uint64_t off, cons
 	l->refs[l->n].what = img_arena_strndup(l->a, buf, strlen(buf));
 	if (l->refs[l->n].image && l->refs[l->n].what)
 		l->n++;
+	else
+		l->nomem = 1;
 }
 
 static int num(const char *v, uint64_t *out)
@@ -263,6 +270,8 @@ int img_explain_locate(const struct img_explain *x, struct img_dir *d, const str
 	}
 	for (int i = 0; i < l.nimgs; i++)
 		img_image_free(l.imgs[i]);
+	if (l.nomem || a->failed)
+		return img_err_set(err, ENOMEM, "out of memory");
 	*refs = l.refs;
 	*n = l.n;
 	return 0;

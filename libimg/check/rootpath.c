@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "img/source.h"
 #include "rootpath.h"
 
 #define MAX_DEPTH 256
@@ -147,4 +148,44 @@ int ck_fd_reopen(int opath_fd, int flags)
 
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", opath_fd);
 	return open(p, flags | O_CLOEXEC);
+}
+
+int img_src_open_under(const char *root, const char *path, struct img_src **out, struct img_err *err)
+{
+	struct ck_lookup lk;
+	char name[PATH_MAX];
+	int rootfd, fd, r;
+
+	img_err_subject(err, path);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return img_err_set(err, errno, "the root folder '%s': %s", root, strerror(errno));
+	r = ck_root_open(rootfd, path, 0, &lk);
+	close(rootfd);
+	if (!r && !S_ISREG(lk.st.st_mode))
+		r = -EINVAL;
+	fd = r ? -1 : ck_fd_reopen(lk.fd, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	ck_lookup_done(&lk);
+	if (r == -EINVAL)
+		return img_err_set(err, EINVAL, "not a regular file under '%s'", root);
+	if (r)
+		return img_err_set(err, -r, "%s under '%s'", strerror(-r), root);
+	if (fd < 0)
+		return img_err_set(err, errno, "%s", strerror(errno));
+	/* the source is named for the path as the image gives it, read through the fd resolved */
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	r = img_src_open(name, out, err);
+	close(fd);
+	if (!r) {
+		char *n = img_strdup(path);
+
+		if (!n) {
+			img_src_unref(*out);
+			return img_err_set(err, ENOMEM, "out of memory");
+		}
+		img_free((*out)->name);
+		(*out)->name = n;
+	}
+	img_err_subject(err, path);
+	return r;
 }

@@ -38,10 +38,16 @@ const char *ck_name(struct ck *c, const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 
+	const char *r;
+
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return img_arena_strndup(&c->arena, buf, strlen(buf));
+	r = img_arena_strndup(&c->arena, buf, strlen(buf));
+	if (r)
+		return r;
+	c->f->failed = 1; /* the check fails as a whole; its callers need a string meanwhile */
+	return "";
 }
 
 static struct ck_img *slot(struct ck *c, const char *name)
@@ -106,6 +112,10 @@ static void load(struct ck *c, struct ck_img *s)
 	}
 	s->state = CK_BAD;
 	s->reported = 1;
+	if (r == -ENOMEM) { /* not damage: the check as a whole fails */
+		c->f->failed = 1;
+		return;
+	}
 	struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "image-damaged", s->name, IMG_NO_ENTRY,
 					"cannot read it: %s", err.msg);
 
@@ -161,9 +171,19 @@ struct img_image *ck_need(struct ck *c, const char *name, const char *by, long b
 
 struct ck_task *ck_task(struct ck *c, uint32_t pid)
 {
-	for (size_t i = 0; i < c->ntasks; i++)
-		if (c->tasks[i].pid == pid)
-			return &c->tasks[i];
+	size_t lo = 0, hi = c->by_pid ? c->ntasks : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ck_task *t = &c->tasks[c->by_pid[mid]];
+
+		if (t->pid == pid)
+			return t;
+		if (t->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -261,6 +281,8 @@ int img_check_dir(struct img_dir *d, const struct img_check_opts *opts, struct i
 	if (o.what & (IMG_CHECK_PIDS | IMG_CHECK_KERNEL | IMG_CHECK_CPU))
 		ck_machine(&c);
 	own_strings(out, first);
+	if (c.arena.failed || out->arena.failed)
+		out->failed = 1;
 	ck_free(&c);
 	if (out->failed)
 		return img_err_set(err, ENOMEM, "out of memory");

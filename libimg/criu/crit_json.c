@@ -323,16 +323,36 @@ static int cmp_num(const void *a, const void *b, void *m)
 	return x < y ? -1 : x > y; /* stable: wire order within a field */
 }
 
+/*
+ * Unknown fields in number order (wire order within a number), as encoding
+ * the JSON puts them: the JSON of what it encodes is the same again.
+ */
 static void write_unknown(struct img_jw *w, const struct img_msg *m)
 {
+	uint32_t stack[64], *idx = stack, n = 0;
 	struct img_buf raw;
 	struct img_out o;
 	struct img_buf txt;
 
-	img_buf_init(&raw);
+	for (uint32_t i = 0; i < m->n; i++)
+		n += m->f[i].fi == IMG_FI_UNKNOWN;
+	if (n > 64 && !(idx = img_malloc(n * sizeof(*idx)))) {
+		w->o->err = ENOMEM;
+		return;
+	}
+	n = 0;
 	for (uint32_t i = 0; i < m->n; i++)
 		if (m->f[i].fi == IMG_FI_UNKNOWN)
-			img_buf_add(&raw, m->f[i].v.b.p, m->f[i].v.b.len);
+			idx[n++] = i;
+	if (!(m->flags & IMG_MSG_SORTED))
+		qsort_r(idx, n, sizeof(*idx), cmp_num, (void *)m);
+	img_buf_init(&raw);
+	for (uint32_t i = 0; i < n; i++)
+		img_buf_add(&raw, m->f[idx[i]].v.b.p, m->f[idx[i]].v.b.len);
+	if (idx != stack)
+		img_free(idx);
+	if (raw.failed)
+		w->o->err = ENOMEM;
 	if (!raw.len) {
 		img_buf_free(&raw);
 		return;
@@ -775,9 +795,10 @@ static int scalar_from_json(struct jctx *c, const struct img_fielddesc *fd, cons
 				     img_type_name(fd->type));
 		if (r)
 			return jfail(c->err, path, v, "%s: '%s' is not a number", fd->name, v->s.s);
-	} else if (v->type == IMG_JV_REAL && v->d == (double)(int64_t)v->d) {
+	} else if (v->type == IMG_JV_REAL && v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0 &&
+		   v->d == (double)(int64_t)v->d) { /* a whole number in int64's range (NaN fails the tests) */
 		neg = v->d < 0;
-		mag = neg ? (uint64_t)(-(int64_t)v->d) : (uint64_t)v->d;
+		mag = neg ? 0 - (uint64_t)(int64_t)v->d : (uint64_t)v->d;
 	} else
 		return jfail(c->err, path, v, "%s is a number", fd->name);
 	if (check_range(fd->type, neg, mag, out))
@@ -1139,7 +1160,7 @@ int img_image_from_json(const struct img_jv *v, const struct img_schema *s, stru
 			struct img_jv *va = img_jv_get(ej, "vaddr");
 			struct img_fielddesc fd = { .name = "vaddr", .type = IMG_T_UINT64 };
 			uint64_t addr;
-			uint8_t page[IMG_PAGE_SIZE];
+			uint8_t page[8192 / 4 * 3 + 3]; /* what 8192 characters of base64 can decode to */
 			long n;
 
 			if (!va || scalar_from_json(&c, &fd, va, path, &addr))
@@ -1238,5 +1259,5 @@ nomem:
 	img_err_set(err, ENOMEM, "out of memory");
 fail:
 	img_image_free(img);
-	return -EINVAL;
+	return err && err->code == ENOMEM ? -ENOMEM : -EINVAL;
 }

@@ -14,6 +14,7 @@
 #include "img/image.h"
 
 #define IMAGE_LOAD_MAX ((size_t)1 << 30) /* an image with entries read into memory whole, at most */
+#define IMAGE_HANDLES 4096
 
 static const char *base_name(const char *path)
 {
@@ -48,8 +49,19 @@ static struct img_entry *add_entry(struct img_image *img)
 {
 	if (img->n == img->cap) {
 		size_t cap = img->cap ? img->cap * 2 : 16;
-		struct img_entry *e = img_realloc(img->e, cap * sizeof(*e));
+		struct img_entry *e;
 
+		/* a read image's table counts against its budget, with the old table while it is copied */
+		if (img->budget) {
+			size_t need = (cap + img->cap) * sizeof(*e);
+
+			if (need > img->budget || img->arena.total > img->budget - need) {
+				img->arena.failed = EFBIG;
+				return NULL;
+			}
+			img->arena.limit = img->budget - cap * sizeof(*e);
+		}
+		e = img_realloc(img->e, cap * sizeof(*e));
 		if (!e)
 			return NULL;
 		img->e = e;
@@ -107,6 +119,15 @@ static int pick_kind(struct img_src *src, const struct img_schema *s, uint32_t *
 	return img_err_set(err, EINVAL, "offset 0x0: unknown magic 0x%08x", *magic);
 }
 
+/* An allocation failed: out of memory, or past the image's budget. */
+static int no_room(struct img_image *img, size_t idx, size_t off, struct img_err *err)
+{
+	if (img->arena.failed != EFBIG)
+		return img_err_set(err, ENOMEM, "out of memory");
+	return img_err_set(err, EFBIG, "entry %zu at offset 0x%zx: the entries need more than the %zu bytes of memory "
+			   "a %zu-byte image may take", idx, off, img->budget, img->src->size);
+}
+
 static int read_entries(struct img_image *img, const uint8_t *d, size_t size, size_t off, unsigned flags,
 			struct img_err *err)
 {
@@ -135,7 +156,7 @@ static int read_entries(struct img_image *img, const uint8_t *d, size_t size, si
 						   idx, off, 8 + IMG_PAGE_SIZE, size - off);
 			e = add_entry(img);
 			if (!e)
-				return img_err_set(err, ENOMEM, "out of memory");
+				return no_room(img, idx, off, err);
 			e->off = off;
 			e->vaddr = img_get_u64(d + off);
 			e->extra = d + off + 8;
@@ -154,7 +175,7 @@ static int read_entries(struct img_image *img, const uint8_t *d, size_t size, si
 					   idx, off, len, size - off - 4);
 		e = add_entry(img);
 		if (!e)
-			return img_err_set(err, ENOMEM, "out of memory");
+			return no_room(img, idx, off, err);
 		e->off = off;
 		e->size = len;
 		e->desc = idx == 0 ? first : rest;
@@ -163,8 +184,9 @@ static int read_entries(struct img_image *img, const uint8_t *d, size_t size, si
 		if (need_msg) {
 			e->msg = img_pb_decode(&img->arena, e->desc, d + off + 4, len, off + 4, err);
 			if (!e->msg) {
-				if (err && err->code != ENOMEM)
-					img_err_prefix(err, "entry %zu at offset 0x%zx", idx, off);
+				if (err && err->code == ENOMEM)
+					return no_room(img, idx, off, err);
+				img_err_prefix(err, "entry %zu at offset 0x%zx", idx, off);
 				return -EINVAL;
 			}
 		}
@@ -212,10 +234,13 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 		   unsigned flags, struct img_image **out, struct img_err *err)
 {
 	struct img_image *img;
+	struct img_err local;
 	uint32_t head, magic;
 	size_t start;
 	int r;
 
+	if (!err) /* the decoder says out of memory only through an err */
+		err = &local;
 	img_err_subject(err, src->name);
 	r = pick_kind(src, s, &head, &magic, &start, &kind, err);
 	if (r)
@@ -224,6 +249,9 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 	if (!img)
 		return img_err_set(err, ENOMEM, "out of memory");
 	img->src = img_src_ref(src);
+	/* the image's handle and its source's take a little: kept out of what the entries may take */
+	img->budget = img_budget(src->size) - IMAGE_HANDLES;
+	img->arena.limit = img->budget;
 	/* a windowed source (a large member of a tar.gz): raw pages stay windowed, entries are read in */
 	if (kind->layout != IMG_LAY_RAW) {
 		r = img_src_load(src, IMAGE_LOAD_MAX, err);
@@ -266,6 +294,9 @@ int img_image_read(struct img_src *src, const struct img_schema *s, const struct
 		img_image_free(img);
 		return r;
 	}
+	/* the budget is the reading's: what a caller adds later is its own business */
+	img->budget = 0;
+	img->arena.limit = 0;
 	*out = img;
 	return 0;
 }

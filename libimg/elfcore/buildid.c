@@ -6,14 +6,10 @@
 
 #include "buildid.h"
 
-size_t img_build_id_file(int fd, uint8_t *out, size_t cap)
+static size_t build_id_elf(Elf *e, uint8_t *out, size_t cap)
 {
 	size_t n = 0, len = 0;
-	Elf *e;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)
 		return 0;
 	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &n))
@@ -40,6 +36,21 @@ size_t img_build_id_file(int fd, uint8_t *out, size_t cap)
 	}
 	elf_end(e);
 	return len;
+}
+
+size_t img_build_id_file(int fd, uint8_t *out, size_t cap)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	return build_id_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), out, cap);
+}
+
+size_t img_build_id_mem(const void *p, size_t size, uint8_t *out, size_t cap)
+{
+	if (!p || elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	/* libelf only reads an image opened with elf_memory for ELF_C_READ */
+	return build_id_elf(elf_memory((char *)(uintptr_t)p, size), out, cap);
 }
 
 size_t img_build_id_reg(const struct img_msg *reg, uint8_t *out, size_t cap)

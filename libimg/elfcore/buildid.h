@@ -15,6 +15,8 @@
 
 /* The NT_GNU_BUILD_ID note of an ELF file, from its PT_NOTE segments as CRIU reads it: its length, or 0. */
 size_t img_build_id_file(int fd, uint8_t *out, size_t cap);
+/* The same, of an ELF file held in memory. */
+size_t img_build_id_mem(const void *p, size_t size, uint8_t *out, size_t cap);
 /* The build-id a reg_file_entry recorded (u32 words holding the bytes in host order): its length, or 0. */
 size_t img_build_id_reg(const struct img_msg *reg, uint8_t *out, size_t cap);
 /* Whether a file's build-id (n bytes) is the one recorded (words, rounded up to 4 bytes). */

@@ -468,11 +468,10 @@ const struct img_task *img_mem_task(const struct img_mem *m)
  * when it opens a file again (files-reg.c validate_file): the size recorded,
  * and the ELF build-id where one was recorded.  0, or -errno with why filled.
  */
-static int same_file(const struct img_file *f, const char *path, const struct img_src *src, char *why, size_t wlen)
+static int same_file(const struct img_file *f, const struct img_src *src, char *why, size_t wlen)
 {
 	uint8_t want[IMG_BUILD_ID_MAX], have[IMG_BUILD_ID_MAX];
 	size_t nwant, nhave;
-	int fd;
 
 	if (f->type != FD_REG)
 		return 0;
@@ -483,10 +482,7 @@ static int same_file(const struct img_file *f, const char *path, const struct im
 	nwant = img_build_id_reg(f->msg, want, sizeof(want));
 	if (!nwant)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	nhave = fd < 0 ? 0 : img_build_id_file(fd, have, sizeof(have));
-	if (fd >= 0)
-		close(fd);
+	nhave = img_build_id_mem(src->data, src->size, have, sizeof(have));
 	if (!img_build_id_same(have, nhave, want, nwant)) {
 		char a[2 * IMG_BUILD_ID_MAX + 1], b[2 * IMG_BUILD_ID_MAX + 1];
 
@@ -502,7 +498,6 @@ static int same_file(const struct img_file *f, const char *path, const struct im
 static struct rootfile *root_file(struct img_mem *m, const struct img_file *f)
 {
 	struct rootfile *nr, *rf;
-	char path[PATH_MAX];
 	struct img_err e = { 0 };
 
 	for (size_t i = 0; i < m->nrf; i++)
@@ -515,16 +510,15 @@ static struct rootfile *root_file(struct img_mem *m, const struct img_file *f)
 	rf = &m->rf[m->nrf++];
 	memset(rf, 0, sizeof(*rf));
 	rf->id = f->id;
-	/* paths come from the image: stay under the root */
-	if (!f->path || f->path[0] != '/' || strstr(f->path, "/../") ||
-	    snprintf(path, sizeof(path), "%s%s", strcmp(m->root, "/") ? m->root : "", f->path) >= (int)sizeof(path)) {
+	/* paths come from the image: resolved within the root, links and ".." included */
+	if (!f->path || f->path[0] != '/') {
 		rf->code = EINVAL;
 		snprintf(rf->why, sizeof(rf->why), "the image names no path under the root for it");
-	} else if (img_src_open(path, &rf->src, &e)) {
+	} else if (img_src_open_under(m->root, f->path, &rf->src, &e)) {
 		rf->code = e.code ? e.code : ENOENT;
 		snprintf(rf->why, sizeof(rf->why), "%s under '%.200s' (%.150s)",
 			 rf->code == ENOENT ? "not found" : "cannot be read", m->root, strerror(rf->code));
-	} else if ((rf->code = -same_file(f, path, rf->src, rf->why, sizeof(rf->why)))) {
+	} else if ((rf->code = -same_file(f, rf->src, rf->why, sizeof(rf->why)))) {
 		img_src_unref(rf->src);
 		rf->src = NULL;
 	}

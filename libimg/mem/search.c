@@ -3,18 +3,29 @@
  * POSIX regular expressions over windows that overlap by the longest match.
  * Data comes in pieces (runs); a match may span adjacent pieces, so the tail
  * of each piece is carried over and searched together with the next one.
+ *
+ * A regular expression can cost far more than the bytes it reads: glibc's
+ * matcher is linear with a large factor for some expressions and
+ * exponential with back-references.  So back-references are refused, each
+ * regexec() sees a bounded window (RE_WINDOW bytes of start positions plus
+ * max_len), and the time spent is checked between windows: past the
+ * timeout the search stops with ETIMEDOUT, saying where it was.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "img/mem.h"
 
 /* How much of a piece is searched before it is released from memory. */
 #define WINDOW ((size_t)4 << 20)
+/* Start positions a regexec() call covers: bounds the time between two looks at the clock. */
+#define RE_WINDOW ((size_t)4 << 10)
 #define MAX_PATTERN 65536
+#define MAX_MATCH ((size_t)64 << 10)
 
 struct img_search {
 	struct img_search_opts o;
@@ -23,7 +34,48 @@ struct img_search {
 	regex_t re;
 	int have_re;
 	size_t overlap;          /* bytes a match may reach past a piece's end */
+	uint8_t *win;            /* regex: a window copied and NUL terminated (regexec reads a C string) */
+	uint64_t spent_ns;       /* regex: time spent searching, over every img_search_mem */
+	uint64_t limit_ns;       /* regex: when to stop (0: never) */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* A back-reference (\1 to \9) outside a bracket expression: glibc's extension, with exponential cost. */
+static int has_backref(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '[') {
+			/* a bracket expression: "]" first is a member, classes [:x:] may hold ']' */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					const char *e = strstr(p + 2, p[1] == ':' ? ":]" : p[1] == '.' ? ".]" : "=]");
+
+					p = e ? e + 1 : p + 1;
+				}
+				p++;
+			}
+			if (!*p)
+				return 0;
+		} else if (*p == '\\' && p[1]) {
+			if (p[1] >= '1' && p[1] <= '9')
+				return 1;
+			p++;
+		}
+	}
+	return 0;
+}
 
 static int hexval(int c)
 {
@@ -76,10 +128,17 @@ int img_search_new(const char *pattern, const struct img_search_opts *o, struct 
 		r = img_err_set(err, EINVAL, "empty pattern");
 	else if (plen > MAX_PATTERN)
 		r = img_err_set(err, EINVAL, "pattern longer than %d bytes", MAX_PATTERN);
+	else if (o->kind == IMG_SEARCH_REGEX && s->o.max_len > MAX_MATCH)
+		r = img_err_set(err, EINVAL, "a match of up to %zu bytes: the longest looked for is %zu", s->o.max_len,
+				MAX_MATCH);
+	else if (o->kind == IMG_SEARCH_REGEX && has_backref(pattern))
+		r = img_err_set(err, EINVAL, "back-references (\\1...\\9) are not supported: their cost grows exponentially");
 	else if (o->kind == IMG_SEARCH_REGEX) {
 		int rc = regcomp(&s->re, pattern, REG_EXTENDED | (o->icase ? REG_ICASE : 0));
 
-		if (rc) {
+		if (rc == REG_ESPACE) {
+			r = img_err_set(err, ENOMEM, "out of memory");
+		} else if (rc) {
 			char msg[256];
 
 			regerror(rc, &s->re, msg, sizeof(msg));
@@ -87,6 +146,11 @@ int img_search_new(const char *pattern, const struct img_search_opts *o, struct 
 		} else {
 			s->have_re = 1;
 			s->overlap = s->o.max_len;
+			s->limit_ns = s->o.timeout_ms == IMG_SEARCH_NO_TIMEOUT ? 0
+				      : (uint64_t)(s->o.timeout_ms ? s->o.timeout_ms : IMG_SEARCH_TIMEOUT_MS) * 1000000u;
+			s->win = img_malloc(RE_WINDOW + s->overlap + 1);
+			if (!s->win)
+				r = img_err_set(err, ENOMEM, "out of memory");
 		}
 	} else {
 		s->bytes = img_malloc(plen);
@@ -116,6 +180,7 @@ void img_search_free(struct img_search *s)
 		return;
 	if (s->have_re)
 		regfree(&s->re);
+	img_free(s->win);
 	img_free(s->bytes);
 	img_free(s);
 }
@@ -139,6 +204,10 @@ struct scan {
 	int carry_state;
 	/* the junction: carry + the head of the next piece */
 	uint8_t *junc;
+	/* regex: the clock, and where the search was when it ran out of time */
+	uint64_t t0;
+	uint64_t at;
+	int timeout;
 };
 
 static int report(struct scan *sc, uint64_t addr, size_t len, int state)
@@ -181,20 +250,37 @@ static int find(struct scan *sc, const uint8_t *p, size_t n, size_t until, size_
 		}
 		return 0;
 	}
-	regmatch_t rm;
-	size_t pos = 0;
+	/*
+	 * Windows of RE_WINDOW start positions and max_len bytes after them,
+	 * copied so that regexec() gets a C string, the clock read between two.
+	 */
+	size_t next = 0; /* where the next match may start: after the last one, which may reach into this window */
 
-	while (pos < n && pos < until) {
-		rm.rm_so = (regoff_t)pos;
-		rm.rm_eo = (regoff_t)n;
-		if (regexec(&s->re, (const char *)p, 1, &rm, REG_STARTEND | (pos ? REG_NOTBOL : 0)))
-			break;
-		if ((size_t)rm.rm_so >= until)
-			break;
-		if ((size_t)rm.rm_eo > after && rm.rm_eo > rm.rm_so &&
-		    report(sc, base + (uint64_t)rm.rm_so, (size_t)(rm.rm_eo - rm.rm_so), state))
+	for (size_t w = 0; w < n && w < until; w += RE_WINDOW) {
+		size_t wl = n - w > RE_WINDOW + s->overlap ? RE_WINDOW + s->overlap : n - w;
+		size_t wu = until - w < RE_WINDOW ? until - w : RE_WINDOW, pos = next > w ? next - w : 0;
+		regmatch_t rm;
+
+		if (s->limit_ns && s->spent_ns + (now_ns() - sc->t0) > s->limit_ns) {
+			sc->timeout = 1;
+			sc->at = base + w;
 			return 1;
-		pos = rm.rm_eo > rm.rm_so ? (size_t)rm.rm_eo : (size_t)rm.rm_so + 1;
+		}
+		memcpy(s->win, p + w, wl);
+		s->win[wl] = 0;
+		while (pos < wl && pos < wu) {
+			rm.rm_so = (regoff_t)pos;
+			rm.rm_eo = (regoff_t)wl;
+			if (regexec(&s->re, (const char *)s->win, 1, &rm, REG_STARTEND | (pos || w ? REG_NOTBOL : 0)))
+				break;
+			if ((size_t)rm.rm_so >= wu)
+				break;
+			if (w + (size_t)rm.rm_eo > after && rm.rm_eo > rm.rm_so &&
+			    report(sc, base + w + (uint64_t)rm.rm_so, (size_t)(rm.rm_eo - rm.rm_so), state))
+				return 1;
+			pos = rm.rm_eo > rm.rm_so ? (size_t)rm.rm_eo : (size_t)rm.rm_so + 1;
+			next = w + pos;
+		}
 	}
 	return 0;
 }
@@ -261,7 +347,7 @@ int img_search_mem(struct img_search *s, struct img_mem *m, int (*fn)(void *arg,
 		   void *arg, struct img_err *err)
 {
 	const struct img_mm *mm = img_mem_task(m)->mm;
-	struct scan sc = { .s = s, .m = m, .fn = fn, .arg = arg };
+	struct scan sc = { .s = s, .m = m, .fn = fn, .arg = arg, .t0 = now_ns() };
 	int r = 0;
 
 	if (!mm)
@@ -299,5 +385,14 @@ int img_search_mem(struct img_search *s, struct img_mem *m, int (*fn)(void *arg,
 out:
 	img_free(sc.carry);
 	img_free(sc.junc);
+	s->spent_ns += now_ns() - sc.t0;
+	if (!r && sc.timeout) {
+		img_err_subject(err, "");
+		r = img_err_set(err, ETIMEDOUT,
+				"the regular expression search stopped after %llu s, at address 0x%llx of pid %u: "
+				"the expression costs too much on this memory",
+				(unsigned long long)(s->spent_ns / 1000000000u), (unsigned long long)sc.at,
+				img_mem_task(m)->pid);
+	}
 	return r ? r : sc.stop;
 }

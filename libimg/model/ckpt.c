@@ -26,11 +26,41 @@ static struct ck_cached *cache_slot(struct img_ckpt *ck, const char *name)
 	return &ck->cache[i];
 }
 
+/*
+ * The model's budget covers the images it keeps and its cache as well as
+ * its arena: what they hold is counted, and the arena may take the rest of
+ * three quarters of the budget.  The last quarter is for what is not
+ * counted: scratch arrays (a pointer per task or file), problems, the
+ * handles of the sources.
+ */
+static int ck_hold(struct img_ckpt *ck, size_t n)
+{
+	size_t keep = ck->budget / 4 * 3;
+
+	ck->held = n > SIZE_MAX - ck->held ? SIZE_MAX : ck->held + n;
+	ck->arena.limit = ck->held < keep ? keep - ck->held : 1;
+	if (ck->held <= keep)
+		return 0;
+	ck->arena.failed = EFBIG;
+	return -EFBIG;
+}
+
+static size_t image_held(const struct img_image *img)
+{
+	const struct img_src *s = img->src;
+
+	return img->arena.total + img->cap * sizeof(*img->e) +
+	       (s->how == IMG_SRC_HEAP || s->how == IMG_SRC_WINDOW ? s->size : 0);
+}
+
 static int cache_grow(struct img_ckpt *ck)
 {
 	size_t oldcap = ck->capcache, cap = oldcap ? oldcap * 2 : 64;
-	struct ck_cached *old = ck->cache, *nc = img_calloc(cap, sizeof(*nc));
+	struct ck_cached *old = ck->cache, *nc;
 
+	if (ck_hold(ck, (cap - oldcap) * sizeof(*nc)))
+		return -EFBIG;
+	nc = img_calloc(cap, sizeof(*nc));
 	if (!nc)
 		return -ENOMEM;
 	ck->cache = nc;
@@ -42,6 +72,13 @@ static int cache_grow(struct img_ckpt *ck)
 	return 0;
 }
 
+static int over_budget(struct img_ckpt *ck, struct img_err *err)
+{
+	img_err_subject(err, ck->dir->path);
+	return img_err_set(err, EFBIG, "the model needs more than the %zu bytes of memory a set of %zu bytes of "
+			   "images may take", ck->budget, ck->image_bytes);
+}
+
 int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct img_image **out,
 	    struct img_err *err)
 {
@@ -50,8 +87,8 @@ int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct 
 	int r;
 
 	*out = NULL;
-	if ((ck->ncache + 1) * 2 > ck->capcache && cache_grow(ck))
-		return img_err_set(err, ENOMEM, "out of memory");
+	if ((ck->ncache + 1) * 2 > ck->capcache && (r = cache_grow(ck)))
+		return r == -EFBIG ? over_budget(ck, err) : img_err_set(err, ENOMEM, "out of memory");
 	c = cache_slot(ck, member);
 	if (!c->name) {
 		struct img_err e = { 0 };
@@ -61,6 +98,11 @@ int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct 
 		if (!r) {
 			r = img_image_read(src, ck->schema, NULL, 0, &img, &e);
 			img_src_unref(src);
+		}
+		if (r == -ENOMEM) { /* not a property of the image: not kept */
+			if (err)
+				*err = e;
+			return r;
 		}
 		c->name = img_strdup(member);
 		if (!c->name) {
@@ -72,6 +114,8 @@ int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct 
 		c->code = r ? -r : 0;
 		if (r && err)
 			*err = e;
+		if (ck_hold(ck, strlen(member) + 1 + (img && !r ? image_held(img) : 0)))
+			return over_budget(ck, err);
 	} else if (c->code && err) {
 		/* read again only to say why: rare (a tool asks for a broken image twice) */
 		struct img_src *src;
@@ -102,17 +146,25 @@ void ck_problem(struct img_ckpt *ck, const char *subject, int code, const char *
 	struct img_err *e;
 	va_list ap;
 
+	if (ck->nproblems == CK_MAX_PROBLEMS) /* a hostile set can make one per entry: a kilobyte each */
+		return;
 	if (ck->nproblems == ck->capproblems) {
 		size_t cap = ck->capproblems ? ck->capproblems * 2 : 8;
 		struct img_err *p = img_realloc(ck->problems, cap * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			ck->arena.failed = ENOMEM; /* the model fails as a whole */
 			return;
+		}
 		ck->problems = p;
 		ck->capproblems = cap;
 	}
 	e = &ck->problems[ck->nproblems++];
 	memset(e, 0, sizeof(*e));
+	if (ck->nproblems == CK_MAX_PROBLEMS) {
+		img_err_set(e, E2BIG, "more problems: only the first %d are listed", CK_MAX_PROBLEMS - 1);
+		return;
+	}
 	img_err_subject(e, subject);
 	va_start(ap, fmt);
 	img_err_vset(e, code, fmt, ap);
@@ -420,21 +472,16 @@ const struct img_task *img_ckpt_task(const struct img_ckpt *ck, uint32_t pid)
 
 static int link_tree(struct img_ckpt *ck, struct img_err *err)
 {
-	size_t *nkids = img_calloc(ck->ntasks ? ck->ntasks : 1, sizeof(*nkids));
-	struct img_task **parents = img_calloc(ck->ntasks ? ck->ntasks : 1, sizeof(*parents));
-	int r = 0;
-
 	ck->roots = img_arena_zalloc(&ck->arena, (ck->ntasks + 1) * sizeof(*ck->roots));
-	if (!nkids || !parents || !ck->roots) {
-		r = img_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!ck->roots)
+		return img_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 1; i < ck->ntasks; i++)
 		if (ck->by_pid[i]->pid == ck->by_pid[i - 1]->pid)
 			ck_problem(ck, "pstree.img", EINVAL, "pid %u appears twice", ck->by_pid[i]->pid);
+	/* parents found by pid (binary search), children counted in place: no pass over all tasks per task */
 	for (size_t i = 0; i < ck->ntasks; i++) {
 		struct img_task *t = ck->tasks[i];
-		const struct img_task *p = t->ppid ? img_ckpt_task(ck, t->ppid) : NULL;
+		struct img_task *p = t->ppid ? (struct img_task *)img_ckpt_task(ck, t->ppid) : NULL;
 
 		if (p == t)
 			p = NULL;
@@ -442,36 +489,28 @@ static int link_tree(struct img_ckpt *ck, struct img_err *err)
 			ck_problem(ck, "pstree.img", EINVAL, "entry %zu: parent %u of pid %u is not in the tree", i,
 				   t->ppid, t->pid);
 		t->parent = p;
-		if (!p) {
+		if (p)
+			p->nchildren++;
+		else
 			ck->roots[ck->nroots++] = t;
-			continue;
-		}
-		for (size_t j = 0; j < ck->ntasks; j++)
-			if (ck->tasks[j] == p) {
-				nkids[j]++;
-				parents[i] = ck->tasks[j];
-				break;
-			}
 	}
 	for (size_t j = 0; j < ck->ntasks; j++) {
-		if (!nkids[j])
+		struct img_task *t = ck->tasks[j];
+
+		if (!t->nchildren)
 			continue;
-		ck->tasks[j]->children = img_arena_zalloc(&ck->arena, nkids[j] * sizeof(struct img_task *));
-		if (!ck->tasks[j]->children) {
-			r = img_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
+		t->children = img_arena_zalloc(&ck->arena, t->nchildren * sizeof(struct img_task *));
+		if (!t->children)
+			return img_err_set(err, ENOMEM, "out of memory");
+		t->nchildren = 0;
 	}
 	for (size_t i = 0; i < ck->ntasks; i++) {
-		struct img_task *p = parents[i];
+		struct img_task *p = (struct img_task *)ck->tasks[i]->parent;
 
 		if (p)
 			((const struct img_task **)p->children)[p->nchildren++] = ck->tasks[i];
 	}
-out:
-	img_free(nkids);
-	img_free(parents);
-	return r;
+	return 0;
 }
 
 static int load_tasks(struct img_ckpt *ck, struct img_err *err)
@@ -506,6 +545,27 @@ static int load_tasks(struct img_ckpt *ck, struct img_err *err)
 	return link_tree(ck, err);
 }
 
+static int add_image_bytes(void *arg, const char *name, uint64_t size)
+{
+	struct img_ckpt *ck = arg;
+
+	if (strncmp(name, "pages-", 6)) /* pages are mapped, never held */
+		ck->image_bytes += size > SIZE_MAX - ck->image_bytes ? SIZE_MAX - ck->image_bytes : (size_t)size;
+	return 0;
+}
+
+/* The model's structures may take the budget of the images they come from (each image has its own). */
+static int budget(struct img_ckpt *ck, struct img_err *err)
+{
+	int r = img_dir_each(ck->dir, add_image_bytes, ck);
+
+	if (r == -ENOMEM)
+		return img_err_set(err, ENOMEM, "out of memory");
+	ck->budget = img_budget(ck->image_bytes);
+	ck_hold(ck, sizeof(*ck));
+	return 0;
+}
+
 int img_ckpt_open_dir(struct img_dir *d, unsigned flags, struct img_ckpt **out, struct img_err *err)
 {
 	struct img_ckpt *ck = img_calloc(1, sizeof(*ck));
@@ -521,6 +581,9 @@ int img_ckpt_open_dir(struct img_dir *d, unsigned flags, struct img_ckpt **out, 
 	ck->flags = flags;
 	ck->schema = img_schema_default();
 	img_arena_init(&ck->arena);
+	r = budget(ck, err);
+	if (r)
+		goto fail;
 	r = ck_load(ck, "inventory.img", 1, &inv, err);
 	if (r && (r = ck_fail(ck, r, err)))
 		goto fail;
@@ -537,6 +600,11 @@ int img_ckpt_open_dir(struct img_dir *d, unsigned flags, struct img_ckpt **out, 
 	}
 	if (!r)
 		r = ck_load_namespaces(ck, err);
+	/* a string or a table the model could not copy (img_msg_str gives NULL then) */
+	if ((!r || r == -ENOMEM) && ck->arena.failed == EFBIG)
+		r = over_budget(ck, err);
+	else if (!r && ck->arena.failed)
+		r = img_err_set(err, ENOMEM, "out of memory");
 	if (r)
 		goto fail;
 	*out = ck;
@@ -595,7 +663,8 @@ const struct img_msg *img_ckpt_stats(struct img_ckpt *ck, const char *which)
 	char name[32];
 
 	snprintf(name, sizeof(name), "stats-%s", which);
-	if (ck_load(ck, name, 1, &img, NULL) || !img)
+	errno = ck_load(ck, name, 1, &img, NULL) == -ENOMEM ? ENOMEM : 0;
+	if (!img)
 		return NULL;
 	return img_msg_sub(img_image_msg(img), which);
 }

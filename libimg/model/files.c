@@ -269,6 +269,7 @@ static int attach_pipes(struct img_ckpt *ck, const char *image, uint32_t type, s
 		data = img_malloc(img->n * sizeof(*data));
 	if (!v || (img && img->n && !data)) {
 		img_free(v);
+		img_free(data);
 		return img_err_set(err, ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < ck->nfiles; i++)

@@ -110,37 +110,44 @@ const struct img_msg *const *img_ckpt_mounts(struct img_ckpt *ck, uint32_t mnt_n
 			*n = ck->mounts[i].n;
 			return ck->mounts[i].v;
 		}
+	errno = 0; /* NULL with errno ENOMEM: out of memory; else: no mounts known */
 	for (size_t i = 0; i < ck->nns; i++)
-		if (ck->ns[i].kind == IMG_NS_MNT && ck->ns[i].id == mnt_ns_id && ck->ns[i].image)
-			ck_load(ck, ck->ns[i].image, 1, &img, NULL);
+		if (ck->ns[i].kind == IMG_NS_MNT && ck->ns[i].id == mnt_ns_id && ck->ns[i].image &&
+		    ck_load(ck, ck->ns[i].image, 1, &img, NULL) == -ENOMEM)
+			goto nomem;
 	if (!img) {
 		snprintf(name, sizeof(name), "mountpoints-%u.img", mnt_ns_id);
-		ck_load(ck, name, 1, &img, NULL);
+		if (ck_load(ck, name, 1, &img, NULL) == -ENOMEM)
+			goto nomem;
 	}
 	if (!img)
 		return NULL;
 	nm = img_realloc(ck->mounts, (ck->nmounts + 1) * sizeof(*nm));
 	if (!nm)
-		return NULL;
+		goto nomem;
 	ck->mounts = nm;
 	cm = &ck->mounts[ck->nmounts];
 	cm->ns_id = mnt_ns_id;
 	cm->n = 0;
 	cm->v = img_arena_alloc(&ck->arena, (img->n + 1) * sizeof(*cm->v));
 	if (!cm->v)
-		return NULL;
+		goto nomem;
 	for (size_t i = 0; i < img->n; i++)
 		cm->v[cm->n++] = img->e[i].msg;
 	ck->nmounts++;
 	*n = cm->n;
 	return cm->v;
+nomem:
+	errno = ENOMEM;
+	return NULL;
 }
 
 const struct img_msg *img_ckpt_cgroup(struct img_ckpt *ck)
 {
 	const struct img_image *img;
 
-	if (ck_load(ck, "cgroup.img", 1, &img, NULL) || !img)
+	errno = ck_load(ck, "cgroup.img", 1, &img, NULL) == -ENOMEM ? ENOMEM : 0;
+	if (!img)
 		return NULL;
 	return img_image_msg(img);
 }

@@ -45,7 +45,12 @@ struct img_ckpt {
 
 	struct img_err *problems;
 	size_t nproblems, capproblems;
+	size_t image_bytes;             /* of the set's images but pages: the model's budget comes from it */
+	size_t budget;                  /* img_budget(image_bytes) */
+	size_t held;                    /* by the images kept and the cache; the arena may take the rest */
 };
+
+#define CK_MAX_PROBLEMS 256
 
 /* Read an image through the cache.  optional: a missing image is not an error (*out = NULL). */
 int ck_load(struct img_ckpt *ck, const char *member, int optional, const struct img_image **out,

@@ -45,6 +45,12 @@ void img_free(void *p);
 char *img_strdup(const char *s);
 char *img_strndup(const char *s, size_t n);
 
+/*
+ * Allocations that failed in this process so far (through these functions):
+ * the tools' command runner turns any into exit status 2, "out of memory".
+ */
+unsigned long img_alloc_failures(void);
+
 struct img_allocator {
 	void *(*malloc_fn)(size_t);
 	void *(*realloc_fn)(void *, size_t);
@@ -52,21 +58,46 @@ struct img_allocator {
 };
 void img_set_allocator(const struct img_allocator *a);
 
+/*
+ * The memory budget of a reader: what decoding an input of n bytes may
+ * hold at once, at most (IMG_BUDGET_RATIO times n, plus IMG_BUDGET_FIXED).
+ * Readers give their arenas this limit, so that no length, count or nesting
+ * depth in a hostile input costs more; past it they fail with EFBIG.  Real
+ * images take up to 18 times their size (a pagemap of small entries), crit
+ * JSON 9 times; the fixed part covers a tar.gz's index and cache.
+ */
+#define IMG_BUDGET_RATIO 32
+#define IMG_BUDGET_FIXED ((size_t)64 << 20)
+size_t img_budget(size_t n);
+/* Another budget (a machine with more memory, a test that wants a small one); 0, 0: the default. */
+void img_budget_set(size_t ratio, size_t fixed);
+
 /* An arena: many small allocations freed at once. */
 struct img_arena_chunk;
 struct img_arena {
 	struct img_arena_chunk *head;
 	size_t used, cap; /* of head */
-	size_t total;     /* bytes handed out, for budgets */
+	size_t total;     /* bytes taken from the allocator, for budgets */
 	size_t limit;     /* 0: none; else allocation fails past it */
+	int failed;       /* an allocation failed: ENOMEM, or EFBIG past the limit (readers check it at the end) */
 };
 void img_arena_init(struct img_arena *a);
 void *img_arena_alloc(struct img_arena *a, size_t n);
 void *img_arena_zalloc(struct img_arena *a, size_t n);
 char *img_arena_strndup(struct img_arena *a, const char *s, size_t n);
 void img_arena_free(struct img_arena *a);
+/*
+ * For tests: the size of the chunks arenas take from the allocator (0: the
+ * default, 16 KiB growing to 1 MiB).  With 1 every arena allocation is one
+ * of the allocator's, so that an allocation-failure test reaches them all.
+ */
+void img_arena_chunk(size_t n);
 
-/* A growable byte buffer. */
+/*
+ * A growable byte buffer.  Once an allocation has failed, failed is set,
+ * later additions do nothing, and data still reads as a NUL-terminated
+ * string (truncated, or empty).
+ */
 struct img_buf {
 	uint8_t *data;
 	size_t len, cap;

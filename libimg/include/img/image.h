@@ -40,6 +40,7 @@ struct img_image {
 	uint64_t raw_size;        /* raw and opaque kinds: the size of the data */
 	const uint8_t *raw;       /* raw and opaque kinds: the data (after the magic for opaque);
 				     NULL for raw pages in a windowed source: read them with img_src_pread(src) */
+	size_t budget;            /* while reading: the memory the entries may take (img_budget of the size) */
 };
 
 enum {

@@ -117,8 +117,16 @@ int img_mem_strings(struct img_mem *m, int which, struct img_buf *out, int *live
  * pages; regular expressions are POSIX extended (regcomp) over chunks that
  * overlap by max_len bytes.  Matches that span two runs (adjacent pages kept
  * in different places) are found too.
+ *
+ * A regular expression's cost is bounded: back-references are refused
+ * (EINVAL), a match is looked for up to max_len bytes (at most 1 MiB), and
+ * after timeout_ms of searching (summed over the img_search_mem calls of one
+ * img_search) the search stops with ETIMEDOUT, the message saying where.
  */
 enum img_search_kind { IMG_SEARCH_LITERAL, IMG_SEARCH_HEX, IMG_SEARCH_REGEX };
+
+#define IMG_SEARCH_TIMEOUT_MS 60000u      /* regex: the default time limit */
+#define IMG_SEARCH_NO_TIMEOUT UINT32_MAX  /* regex: no time limit */
 
 struct img_search_opts {
 	int kind;                     /* enum img_search_kind */
@@ -126,7 +134,8 @@ struct img_search_opts {
 	uint64_t start, end;          /* address range; end 0: no limit */
 	unsigned vma_kinds;           /* bit (1 << IMG_VMA_*) per kind searched; 0: all */
 	uint32_t prot_need;           /* PROT_* bits a VMA must have */
-	size_t max_len;               /* regex: the longest match looked for (default 4096) */
+	size_t max_len;               /* regex: the longest match looked for (default 4096, at most 1 MiB) */
+	uint32_t timeout_ms;          /* regex: 0 for IMG_SEARCH_TIMEOUT_MS, or IMG_SEARCH_NO_TIMEOUT */
 };
 
 struct img_search;

@@ -59,7 +59,11 @@ const struct img_schema *img_ckpt_schema(const struct img_ckpt *ck);
 int img_ckpt_image(struct img_ckpt *ck, const char *member, const struct img_image **out, struct img_err *err);
 /* The inventory entry, or NULL when the set has none. */
 const struct img_msg *img_ckpt_inventory(const struct img_ckpt *ck);
-/* stats-dump / stats-restore: the dump_stats_entry / restore_stats_entry, or NULL. */
+/*
+ * stats-dump / stats-restore: the dump_stats_entry / restore_stats_entry, or
+ * NULL (errno ENOMEM when out of memory, else 0).  img_ckpt_mounts and
+ * img_ckpt_cgroup say out of memory the same way.
+ */
 const struct img_msg *img_ckpt_stats(struct img_ckpt *ck, const char *which);
 /* Dangling references and (in tolerant mode) unreadable images met while building the model. */
 const struct img_err *img_ckpt_problems(const struct img_ckpt *ck, size_t *n);

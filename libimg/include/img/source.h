@@ -79,6 +79,12 @@ int img_src_load(struct img_src *s, size_t max, struct img_err *err);
  */
 int img_src_open_spec(const char *spec, struct img_src **out, struct img_err *err);
 /*
+ * Open a path an image names (untrusted) under a root folder as if the root
+ * were "/": ".." stops at the root, absolute symlinks start again from it,
+ * so that no component, link or ".." leads out of it.  Only regular files.
+ */
+int img_src_open_under(const char *root, const char *path, struct img_src **out, struct img_err *err);
+/*
  * The bytes [p, p+n) of a mapped source are not needed for now: the pages
  * wholly inside leave this process's resident memory and are read again from
  * the file if touched.  Does nothing for sources held in memory.
