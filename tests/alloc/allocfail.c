@@ -35,6 +35,7 @@
 #include "img/model.h"
 #include "img/image.h"
 #include "img/profile.h"
+#include "img/tab.h"
 #include "../support/memcount.h"
 
 #ifndef CR_TOP
@@ -611,17 +612,7 @@ int main(int argc, char **argv)
 	int all = 0, bad = 0, ran = 0;
 
 	memcount_install(1); /* before anything of libimg's is allocated */
-	{
-		/* tables the library parses at first use and keeps for the program's life */
-		const struct img_logmsg *lm;
-		const struct img_kfeature *kf;
-		const struct img_xfeature *xf;
-		size_t n;
-
-		img_logmsgs(&lm, &n, NULL);
-		img_kfeatures(&kf, &n, NULL);
-		img_xfeatures(&xf, &n, NULL);
-	}
+	img_tables_load(); /* tables the library parses at first use and keeps for the program's life */
 	setup();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-a"))

@@ -21,6 +21,7 @@
 #include "img/mem.h"
 #include "img/model.h"
 #include "img/pb.h"
+#include "img/tab.h"
 #include "../support/memcount.h"
 
 #ifndef CR_TOP
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
 	memcount_install(1);
-	img_schema_default();
+	img_tables_load();
 
 	/* 1. an array image of empty entries: an entry (64 bytes) and a message (48) per 4 bytes */
 	head(&in, "FDINFO");

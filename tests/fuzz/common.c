@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "img/tab.h"
 #include "img/explain.h"
 #include "img/profile.h"
 #include "img/schema.h"
@@ -34,10 +35,6 @@ void fuzz_fail(const char *fmt, ...)
 void fuzz_setup(void)
 {
 	static int done;
-	const struct img_logmsg *lm;
-	const struct img_kfeature *kf;
-	const struct img_xfeature *xf;
-	size_t n;
 	int fd;
 
 	if (done)
@@ -48,10 +45,7 @@ void fuzz_setup(void)
 		report = fdopen(fd, "w");
 	memcount_install(1);
 	/* tables the library parses at first use and keeps: not leaks of an input */
-	img_schema_default();
-	img_logmsgs(&lm, &n, NULL);
-	img_kfeatures(&kf, &n, NULL);
-	img_xfeatures(&xf, &n, NULL);
+	img_tables_load();
 	fd = open("/dev/null", O_WRONLY);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);

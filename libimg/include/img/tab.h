@@ -47,6 +47,14 @@ const struct img_tabsrc *img_tab_builtin(const char *name);
 /* All of them, ending with a NULL name. */
 const struct img_tabsrc *img_tab_builtins(void);
 
+/*
+ * Parse every built-in table now (schemas, log messages, kernel and XSAVE
+ * features, legacy file types, the linux-cr bridge).  Each is otherwise parsed
+ * at its first use and kept for the program's life; a program that counts its
+ * allocations calls this first so that none of them is counted.
+ */
+void img_tables_load(void);
+
 /* "4.18" or "5.6.2" -> 0x041200 style (major << 16 | minor << 8 | patch, each capped at 255). */
 int img_kversion_parse(const char *s, uint32_t *v);
 
