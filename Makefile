@@ -121,7 +121,7 @@ $(B)/testdata/gen/imggen: $(TESTGEN_SRCS:%.c=$(B)/%.o) $(LIBA)
 # Fuzz targets (tests/fuzz/NAME.c; tar and targz are both archive.c).  make check links
 # them with replay.c to replay tests/fuzz/regressions/; make fuzz (tests/fuzz/run) builds
 # them again under build/fuzz with clang and libFuzzer (FUZZ_MAIN= FUZZ_LDFLAGS=-fsanitize=fuzzer...).
-FUZZ_NAMES   := pb image dir tar targz json explain profile schema
+FUZZ_NAMES   := pb image dir tar targz json explain profile schema linuxcr
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
 FUZZ_MAIN    ?= $(B)/tests/fuzz/replay.o
 FUZZ_LDFLAGS ?=

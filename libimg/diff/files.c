@@ -256,7 +256,7 @@ static int queue_of(struct img_diff *d, int side, uint32_t id, const struct img_
 static int diff_queue(struct dctx *c, const struct img_file *fa, const struct img_file *fb)
 {
 	const struct img_entry *const *qa, *const *qb;
-	size_t na, nb, n;
+	size_t na = 0, nb = 0, n;
 	int r = queue_of(c->d, 0, fa->id, &qa, &na, c->err);
 
 	if (!r)
