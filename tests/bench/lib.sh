@@ -73,48 +73,11 @@ bench_result() {
 bench_skip() { verdicts+=("$1: SKIPPED: $2"); }
 
 # bench_big_set DIR MIB: an image set whose one task maps MIB MiB of anonymous
-# memory, all of it in the image: the bundled tiny set with its mm, pagemap
-# and pages replaced, written with cr-convert encode (libimg's writer).  The
-# pages look like a heap (zeros, text, pointers, noise) with a needle every
-# 64 MiB.  Sets PAGES to the pages file.
+# memory, all of it in the image (tests/support/bigset.sh: pages like a heap,
+# a needle every 64 MiB).  Sets PAGES to the pages file.
 bench_big_set() {
-	local dir=$1 mib=$2 src=$top/testdata/sample/tiny base=$((0x7f0000000000)) pid
-	[ -d "$src" ] || src=$SETS/tiny
-	rm -rf "$dir" && cp -r "$src" "$dir" && chmod -R u+w "$dir" || return 1
-	"$INSPECT" decode -i "$src/mm-1.img" | python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-v = dict(d['entries'][0]['vmas'][-2])
-v.update(start=$base, end=$base + ($mib << 20), pgoff=0, shmid=0, prot=3, flags=0x22, status=0x201)
-v.pop('madv', None)
-d['entries'][0]['vmas'].insert(-1, v)
-json.dump(d, sys.stdout)" > "$dir.mm.json" || return 1
-	"$CONVERT" encode -i "$dir.mm.json" -o "$dir/mm-1.img" || return 1
-	"$INSPECT" decode -i "$src/pagemap-1.img" | python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-d['entries'] = [d['entries'][0], {'vaddr': $base, 'compat_nr_pages': 0, 'flags': 4, 'nr_pages': ($mib << 20) // 4096}]
-json.dump(d, sys.stdout)" > "$dir.pm.json" || return 1
-	"$CONVERT" encode -i "$dir.pm.json" -o "$dir/pagemap-1.img" || return 1
-	pid=$("$INSPECT" decode -i "$dir/pagemap-1.img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["pages_id"])')
-	rm -f "$dir"/pages-*.img
-	PAGES=$dir/pages-$pid.img
-	python3 - "$PAGES" "$mib" <<'PY'
-import os, random, struct, sys
-random.seed(7)
-text = b"The quick brown fox jumps over the lazy dog; PATH=/usr/bin:/bin HOME=/root\n" * 14
-blk = bytearray()
-for i in range(256):
-    k = i % 4
-    if k == 0: blk += bytes(4096)
-    elif k == 1: blk += (text * 4)[:4096]
-    elif k == 2: blk += b"".join(struct.pack("<Q", 0x7f0000000000 + random.randrange(1 << 24)) for _ in range(512))
-    else: blk += random.randbytes(4096)
-with open(sys.argv[1], "wb") as f:
-    for m in range(int(sys.argv[2])):
-        b = blk if m % 64 else blk[:100] + b"CRBENCH-NEEDLE-0123456789" + blk[125:]
-        f.write(b)
-PY
+	rm -rf "$1" || return 1
+	PAGES=$(CR_INSPECT=$INSPECT CR_CONVERT=$CONVERT "$top/tests/support/bigset.sh" "$1" "$2") || return 1
 }
 
 # bench_peak_rss VAR CMD...: the peak resident memory of CMD in KiB (GNU time), into VAR; "?" without it

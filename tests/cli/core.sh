@@ -190,7 +190,7 @@ d = json.load(open(sys.argv[1]))
 assert "has no core layout" in d["error"], d' "$T/j.json"
 
 # a large image: sparse output, the pages at their place, the progress bar on a terminal only
-if "$top/tests/bench/mkimage" "$T/big" 80 > "$T/pages" 2> "$T/err"; then
+if CR_INSPECT=$INSPECT CR_CONVERT=$CONVERT "$top/tests/support/bigset.sh" "$T/big" 80 > "$T/pages" 2> "$T/err"; then
 	"$CONVERT" core "$T/big" -o "$T/bigc" > /dev/null 2> "$T/err"
 	check "large: no progress bar when stderr is not a terminal" test ! -s "$T/err"
 	check "large: the core holds the needles" test "$(grep -a -o -F CRBENCH-NEEDLE-0123456789 "$T/bigc/core.1" | wc -l)" = 2
