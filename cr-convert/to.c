@@ -165,7 +165,8 @@ static int validate_set(void *arg, const char *tmpdir, struct img_err *err)
 static int to_criu(struct to_job *j)
 {
 	struct img_lcr_opts ro = { j->lcr_version, NULL, 0 };
-	struct img_lcr_bridge_opts bo = { j->flags, dropped, j };
+	/* emulate: the running kernel's vdso where linux-cr saved none, as restart mapped it */
+	struct img_lcr_bridge_opts bo = { j->flags | (j->policy == IMG_XF_EMULATE ? IMG_LCR_BRIDGE_HOST_VDSO : 0), dropped, j };
 	struct img_lcr_image *img;
 	struct img_err e = { 0 };
 	struct img_dir *d;

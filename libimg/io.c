@@ -203,16 +203,23 @@ static size_t gather_find(const struct gather *g, uint64_t off)
 	return lo;
 }
 
+static struct img_src *piece_src(const struct gather *g, size_t i)
+{
+	return g->p[i].src ? g->p[i].src : g->base;
+}
+
 static const uint8_t *gather_direct(struct img_src *s, uint64_t off, uint64_t *n)
 {
 	const struct gather *g = s->priv;
 	size_t i;
 
-	if (!g->base->data || off >= s->size)
+	if (off >= s->size)
 		return NULL;
 	i = gather_find(g, off);
+	if (!piece_src(g, i)->data)
+		return NULL;
 	*n = g->p[i].len - (off - g->at[i]);
-	return g->base->data + g->p[i].off + (off - g->at[i]);
+	return piece_src(g, i)->data + g->p[i].off + (off - g->at[i]);
 }
 
 static int gather_pread(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
@@ -222,7 +229,7 @@ static int gather_pread(struct img_src *s, void *buf, size_t n, uint64_t off, st
 
 	for (size_t i = gather_find(g, off); n && i < g->n; i++) {
 		uint64_t in = off - g->at[i], k = g->p[i].len - in < n ? g->p[i].len - in : n;
-		int r = img_src_pread(g->base, out, (size_t)k, g->p[i].off + in, err);
+		int r = img_src_pread(piece_src(g, i), out, (size_t)k, g->p[i].off + in, err);
 
 		if (r)
 			return r;
@@ -237,6 +244,8 @@ static void gather_release(struct img_src *s)
 {
 	struct gather *g = s->priv;
 
+	for (size_t i = 0; i < g->n; i++)
+		img_src_unref(g->p[i].src);
 	img_src_unref(g->base);
 	img_free(g->at);
 	img_free(g);
@@ -253,7 +262,9 @@ struct img_src *img_src_gather(struct img_src *base, const struct img_src_piece 
 	if (n > (SIZE_MAX - sizeof(*g)) / sizeof(*p))
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].off > base->size || p[i].len > base->size - p[i].off || !p[i].len || size + p[i].len < size)
+		const struct img_src *from = p[i].src ? p[i].src : base;
+
+		if (p[i].off > from->size || p[i].len > from->size - p[i].off || !p[i].len || size + p[i].len < size)
 			return NULL;
 		size += p[i].len;
 	}
@@ -280,6 +291,9 @@ struct img_src *img_src_gather(struct img_src *base, const struct img_src_piece 
 		return NULL;
 	}
 	img_src_ref(base);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].src)
+			img_src_ref(p[i].src);
 	return s;
 }
 

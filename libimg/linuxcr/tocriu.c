@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "bridge.h"
 #include "img/image.h"
@@ -32,8 +33,9 @@ struct member {
 };
 
 struct run {
-	uint64_t addr, npages, off;    /* pages at addr..; their bytes at off in the stream */
+	uint64_t addr, npages, off;    /* pages at addr..; their bytes at off in the stream (or in src) */
 	int32_t rec;                   /* the BUFFER record, for messages */
+	struct img_src *src;           /* NULL: the stream; the running kernel's vdso */
 };
 
 struct tc {
@@ -51,6 +53,7 @@ struct tc {
 	int32_t pidns_id, root_pidns_id, netns_id, mntns_id, userns_id, cgns_id, timens_id;
 	int subtree;
 	int nofs;                      /* live tasks without an FS record (before v19-rc3) */
+	struct img_src *vdso;          /* IMG_LCR_BRIDGE_HOST_VDSO: the running kernel's vdso */
 	char where[160];
 };
 
@@ -623,9 +626,28 @@ static int page_runs(struct tc *c, const struct img_lcr_mm *m, struct run **out,
 					v = nv;
 					cap = nc;
 				}
-				v[n++] = (struct run){ a, 1, ch->data_off + p * ps, ch->rec_buf };
+				v[n++] = (struct run){ a, 1, ch->data_off + p * ps, ch->rec_buf, NULL };
 			}
 		}
+	}
+	/* the vdso's pages, which linux-cr never saved: the running kernel's, where it is the mapping's size */
+	for (uint32_t i = 0; c->vdso && i < m->nvmas; i++) {
+		const struct img_lcr_vma *vm = &m->vmas[i];
+		const struct br_area *area = area_of(c, vm);
+
+		if (!area || strcmp(area->status, "VDSO") || vm->end - vm->start != c->vdso->size || vm->nchunks)
+			continue;
+		if (n == cap) {
+			struct run *nv = img_realloc(v, (cap + 1) * sizeof(*nv));
+
+			if (!nv) {
+				img_free(v);
+				return img_err_set(c->err, ENOMEM, "out of memory");
+			}
+			v = nv;
+			cap++;
+		}
+		v[n++] = (struct run){ vm->start, c->vdso->size / ps, 0, -1, c->vdso };
 	}
 	qsort(v, n, sizeof(*v), cmp_run);
 	for (size_t i = 1; i < n; i++)
@@ -682,10 +704,10 @@ static int pages_images(struct tc *c, const struct img_lcr_mm *m, uint32_t pid, 
 			    img_msg_set_u64(&img->arena, e, "nr_pages", runs[i].npages))
 				r = -ENOMEM;
 		}
-		if (npc && pc[npc - 1].off + pc[npc - 1].len == runs[i].off)
+		if (npc && pc[npc - 1].src == runs[i].src && pc[npc - 1].off + pc[npc - 1].len == runs[i].off)
 			pc[npc - 1].len += len;
 		else
-			pc[npc++] = (struct img_src_piece){ runs[i].off, len };
+			pc[npc++] = (struct img_src_piece){ runs[i].off, len, runs[i].src };
 		if (r)
 			r = img_err_set(c->err, ENOMEM, "out of memory");
 	}
@@ -1305,6 +1327,15 @@ static int inventory(struct tc *c)
 		img_image_free(img);
 		return img_err_set(c->err, ENOMEM, "out of memory");
 	}
+	/*
+	 * root_ids are the dumper's own: CRIU shares no mm, fd table, fs or
+	 * signal handlers with what it dumps (a root task whose files_id were
+	 * the dumper's would read as a task sharing its fd table with no parent)
+	 */
+	SET(&img->arena, ids, "vm_id", (uint64_t)new_id(c));
+	SET(&img->arena, ids, "files_id", (uint64_t)new_id(c));
+	SET(&img->arena, ids, "fs_id", (uint64_t)new_id(c));
+	SET(&img->arena, ids, "sighand_id", (uint64_t)new_id(c));
 	if (!c->subtree) {
 		/* a container: its namespaces are its own, the dumper's others */
 		SET(&img->arena, ids, "uts_ns_id", (uint64_t)new_id(c));
@@ -1376,6 +1407,35 @@ static const struct img_dir_ops lcr_dir_ops = {
 	.close = dir_close,
 };
 
+#if defined(__x86_64__)
+#define IMG_HOST_ARCH "x86_64"
+#elif defined(__i386__)
+#define IMG_HOST_ARCH "i386"
+#else
+#define IMG_HOST_ARCH "" /* the bridge knows x86 only */
+#endif
+
+/*
+ * The running kernel's vdso, copied: where getauxval(AT_SYSINFO_EHDR) says,
+ * as long as /proc/self/maps gives it.  NULL when there is none.
+ */
+static struct img_src *host_vdso(void)
+{
+	uintptr_t at = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	unsigned long long b, e;
+	struct img_src *s = NULL;
+	char line[512];
+	FILE *f;
+
+	if (!at || !(f = fopen("/proc/self/maps", "re")))
+		return NULL;
+	while (!s && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx", &b, &e) == 2 && b == at && e > b && strstr(line, "[vdso]"))
+			s = img_src_mem((const void *)at, (size_t)(e - b), "[vdso]", 1);
+	fclose(f);
+	return s;
+}
+
 int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridge_opts *o, struct img_dir **out,
 		     struct img_err *err)
 {
@@ -1419,6 +1479,8 @@ int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridg
 	c.userns_id = new_id(&c);
 	c.cgns_id = new_id(&c);
 	c.timens_id = new_id(&c);
+	if (o && (o->flags & IMG_LCR_BRIDGE_HOST_VDSO) && !strcmp(img->lay->arch, IMG_HOST_ARCH))
+		c.vdso = host_vdso();
 	r = walk(&c);
 	if (!r)
 		r = tree_images(&c);
@@ -1438,6 +1500,7 @@ int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridg
 		if (!d || !ld || !(d->path = img_strdup(img->src->name)))
 			r = img_err_set(err, ENOMEM, "out of memory");
 	}
+	img_src_unref(c.vdso); /* the pages files hold their own references */
 	if (r) {
 		if (!err->subject[0])
 			img_err_subject(err, img->src->name);

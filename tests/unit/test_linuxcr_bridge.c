@@ -301,6 +301,26 @@ static void test_gather(void)
 	const struct img_src_piece bad[] = { { 30, 7 } };
 
 	CU_ASSERT_PTR_NULL(img_src_gather(base, bad, 1, "bad"));
+
+	/* a piece of another source (the running kernel's vdso among a stream's pages): held and read from it */
+	struct img_src *other = img_src_mem("ELF!", 4, "other", 1);
+	const struct img_src_piece mixed[] = { { 0, 2 }, { 0, 4, other }, { 35, 1 } };
+	const struct img_src_piece past[] = { { 0, 5, other } };
+
+	CU_ASSERT_PTR_NULL(img_src_gather(base, past, 1, "past"));
+	g = img_src_gather(base, mixed, 3, "mixed");
+	img_src_unref(other); /* the gathered source keeps its own reference */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(g->size, 7);
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT_EQUAL(img_src_pread(g, buf, 7, 0, &e), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "01ELF!z");
+	d = img_src_direct(g, 3, &n);
+	CU_ASSERT_PTR_NOT_NULL(d);
+	CU_ASSERT_EQUAL(n, 3);
+	if (d)
+		CU_ASSERT_EQUAL(memcmp(d, "LF!", 3), 0);
+	img_src_unref(g);
 	img_src_unref(base);
 }
 

@@ -446,10 +446,20 @@ int img_lcr_convert(const struct img_lcr_image *img, const struct img_lcr_conv_o
  * the rows of schemas/linuxcr/bridge.tab.  What one side holds and the other
  * cannot is refused, or with IMG_LCR_BRIDGE_LOSSY left out and listed.
  */
-enum { IMG_LCR_BRIDGE_LOSSY = 1 };
+enum {
+	IMG_LCR_BRIDGE_LOSSY = 1,
+	/*
+	 * The vdso's pages, which linux-cr never saved, taken from the running
+	 * kernel's vdso where it is the size of the saved mapping and the image is
+	 * of this machine's architecture: what restart did (the target kernel's
+	 * vdso at the saved address), and what CRIU's restorer needs to find an
+	 * ELF there.  For image sets written to be restored on this machine.
+	 */
+	IMG_LCR_BRIDGE_HOST_VDSO = 2,
+};
 
 struct img_lcr_bridge_opts {
-	unsigned flags;                              /* IMG_LCR_BRIDGE_LOSSY */
+	unsigned flags;                              /* IMG_LCR_BRIDGE_* */
 	void (*note)(void *arg, const char *line);   /* what was left out, one line each */
 	void *arg;
 };

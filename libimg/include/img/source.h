@@ -55,7 +55,8 @@ struct img_src *img_src_window(uint64_t size, const char *name, const struct img
  * to base; the pieces are copied.
  */
 struct img_src_piece {
-	uint64_t off, len;        /* in base */
+	uint64_t off, len;        /* in base, or in src */
+	struct img_src *src;      /* NULL: base; another source otherwise (a reference is held) */
 };
 struct img_src *img_src_gather(struct img_src *base, const struct img_src_piece *p, size_t n, const char *name);
 /*
