@@ -1,6 +1,7 @@
 #!/bin/bash
 # Writers killed with SIGKILL at random points: cr-convert encode -o, pack
-# (tar and tar.gz) and unpack, on a large image set (tests/support/bigset.sh).
+# (tar and tar.gz), unpack, downgrade (a version step, a folder), --to
+# linuxcr (a stream) and core, on a large image set (tests/support/bigset.sh).
 # After every kill the input is intact (its checksums), and the output is
 # either absent or complete: the same bytes (or tree) as a run left alone,
 # never a half-written file at the final name; what a killed run leaves
@@ -30,7 +31,10 @@ t_encode=$(ms "$CONVERT" encode -i "$T/mm.json" -o "$T/ref/mm-1.img")
 t_pack=$(ms "$CONVERT" pack "$set" -o "$T/ref/ck.tar")
 t_packgz=$(ms "$CONVERT" pack "$set" -o "$T/ref/ck.tar.gz")
 t_unpack=$(ms "$CONVERT" unpack "$T/ref/ck.tar.gz" -o "$T/ref/unpacked")
-for f in mm-1.img ck.tar ck.tar.gz unpacked; do [ -e "$T/ref/$f" ] || { fail "the reference run of $f failed"; finish; }; done
+t_down=$(ms "$CONVERT" downgrade "$set" --to 4.1 -o "$T/ref/down")
+t_lcr=$(ms "$CONVERT" --to linuxcr-v23-rc2 "$set" -o "$T/ref/ck.lcr")
+t_core=$(ms "$CONVERT" core "$set" -o "$T/ref/cores")
+for f in mm-1.img ck.tar ck.tar.gz unpacked down ck.lcr cores/core.1; do [ -e "$T/ref/$f" ] || { fail "the reference run of $f failed"; finish; }; done
 "$CONVERT" pack "$set" -o "$T/ref/ck2.tar" > /dev/null && cmp -s "$T/ref/ck.tar" "$T/ref/ck2.tar" && pass ||
 	fail "pack is not deterministic: the kill test compares with a reference"
 
@@ -52,7 +56,7 @@ judge() { # WHAT OUTDIR NAME REF
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		case ${f##*/} in
 		"$name") ;;
-		"$name".tmp-??????) rm -rf "$f"; continue ;;
+		"$name".tmp-??????|."$name".tmp-??????|"$name".tmp-*-*) rm -rf "$f"; continue ;;
 		*) fail "$what: '${f##*/}' left behind, neither the output nor a temporary"; rm -rf "$f"; continue ;;
 		esac
 	done
@@ -77,7 +81,15 @@ for i in $(seq 1 "$runs"); do
 	judge "pack (tar.gz), run $i" "$T/o" ck.tar.gz "$T/ref/ck.tar.gz"
 	killed_at "$((t_unpack * 6 / 5 + 5))" "$CONVERT" unpack "$T/ref/ck.tar.gz" -o "$T/o/unpacked"
 	judge "unpack, run $i" "$T/o" unpacked "$T/ref/unpacked"
+	killed_at "$((t_down * 6 / 5 + 5))" "$CONVERT" downgrade "$set" --to 4.1 -o "$T/o/down"
+	judge "downgrade, run $i" "$T/o" down "$T/ref/down"
+	killed_at "$((t_lcr * 6 / 5 + 5))" "$CONVERT" --to linuxcr-v23-rc2 "$set" -o "$T/o/ck.lcr"
+	judge "--to linuxcr, run $i" "$T/o" ck.lcr "$T/ref/ck.lcr"
+	mkdir -p "$T/oc"
+	killed_at "$((t_core * 6 / 5 + 5))" "$CONVERT" core "$set" -o "$T/oc"
+	judge "core, run $i" "$T/oc" core.1 "$T/ref/cores/core.1"
 	[ "$(sums)" = "$before" ] && pass || { fail "run $i: the input changed"; break; }
 done
-echo "kill: $runs runs of 4 writers on $mib MiB (encode ${t_encode} ms, pack ${t_pack} ms, tar.gz ${t_packgz} ms, unpack ${t_unpack} ms): $complete outputs complete, the rest absent"
+echo "kill: $runs runs of 7 writers on $mib MiB (encode ${t_encode} ms, pack ${t_pack} ms, tar.gz ${t_packgz} ms, unpack ${t_unpack} ms," \
+	"downgrade ${t_down} ms, --to linuxcr ${t_lcr} ms, core ${t_core} ms): $complete outputs complete, the rest absent"
 finish

@@ -23,6 +23,7 @@ v = dict(d['entries'][0]['vmas'][-2])
 v.update(start=$base, end=$base + ($mib << 20), pgoff=0, shmid=0, prot=3, flags=0x22, status=0x201)
 v.pop('madv', None)
 d['entries'][0]['vmas'].insert(-1, v)
+d['entries'][0]['vmas'].sort(key=lambda x: int(x['start'], 0) if isinstance(x['start'], str) else x['start'])  # in address order, as CRIU keeps them
 json.dump(d, sys.stdout)" > "$dir/.mm.json"
 "$CONVERT" encode -i "$dir/.mm.json" -o "$dir/mm-1.img"
 "$INSPECT" decode -i "$src/pagemap-1.img" | python3 -c "
