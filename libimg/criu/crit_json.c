@@ -367,6 +367,15 @@ static void write_unknown(struct img_jw *w, const struct img_msg *m)
 	img_buf_free(&raw);
 }
 
+/* Occurrences that hold no value: packed runs of no bytes (protobuf shows no key for an empty repeated field, nor does crit). */
+static int repeated_empty(const struct img_msg *m, const uint32_t *idx, size_t cnt)
+{
+	for (size_t k = 0; k < cnt; k++)
+		if (!m->f[idx[k]].packed || m->f[idx[k]].v.b.len)
+			return 0;
+	return 1;
+}
+
 /* The body of a message: its fields, without the braces. */
 static void msg_fields(struct img_jw *w, const struct img_msg *m, int pretty, int hex)
 {
@@ -395,6 +404,10 @@ static void msg_fields(struct img_jw *w, const struct img_msg *m, int pretty, in
 
 		while (j < n && m->f[idx[j]].num == f->num)
 			j++;
+		if (fd->label == IMG_L_REPEATED && repeated_empty(m, idx + i, j - i)) {
+			i = j;
+			continue;
+		}
 		img_jw_key(w, fd->name);
 		if (fd->label == IMG_L_REPEATED)
 			write_repeated(w, m, fd, idx + i, j - i, pretty, hex);
