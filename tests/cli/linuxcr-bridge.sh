@@ -106,6 +106,15 @@ for s in tiny sh-loop bigmem16; do
 		cmp -s "$T/a" "$T/b" && pass || fail "$s: x $w of the linux-cr image differs"
 	done
 	"$INSPECT" ckptinfo -p "$T/$s.img" > /dev/null && pass || fail "$s: ckptinfo -p"
+	# cr-convert core on the linux-cr image: gdb names the function of each thread's frame 0, with no warning
+	"$CONVERT" core "$T/$s.img" -o "$T/$s.cores" > /dev/null 2> "$T/err" && [ -s "$T/$s.cores/core.1" ] && pass ||
+		fail "$s: core of the linux-cr image: $(cat "$T/err")"
+	exe=$("$INSPECT" maps "$S" --pid 1 | awk 'NR == 3 { print $NF }')
+	if command -v gdb > /dev/null && [ -x "$exe" ] && [ -s "$T/$s.cores/core.1" ]; then
+		gdb -batch -ex 'thread apply all bt' "$exe" "$T/$s.cores/core.1" > "$T/gdb" 2>&1
+		grep -Eq '^#0 +(0x[0-9a-f]+ in )?[A-Za-z_]' "$T/gdb" && ! grep -qi 'warning' "$T/gdb" && pass ||
+			fail "$s: gdb on the core of the linux-cr image: $(grep -i 'warning' "$T/gdb" | head -2)"
+	fi
 	"$CONVERT" --to criu "$T/$s.img" -o "$T/$s.back" 2> "$T/err" && pass || { fail "$s back to criu: $(cat "$T/err")"; continue; }
 	"$INSPECT" check "$T/$s.back" --only images > "$T/ck" && pass || fail "$s: check of the set: $(tail -3 "$T/ck")"
 	# the vdso's pages, which linux-cr never saved: the running kernel's (emulate, the default), so that
