@@ -1023,6 +1023,18 @@ static int unknown_from_json(struct jctx *c, struct img_msg *m, const struct img
 	if (!u)
 		return jfail(c->err, path, v, "_unknown: %s", e2.msg);
 	for (uint32_t i = 0; i < u->n; i++) {
+		/* a field the schema would read as known is not unknown: it goes by its name */
+		struct img_msg *as = img_pb_decode(c->a, m->desc, u->f[i].v.b.p, u->f[i].v.b.len, 0, &e2);
+
+		if (!as || as->n != 1 || as->f[0].fi != IMG_FI_UNKNOWN) {
+			const struct img_fielddesc *fd = img_msgdesc_field(m->desc, u->f[i].num);
+
+			if (!as)
+				return jfail(c->err, path, v, "_unknown holds field %u ('%s'), which does not read as the schema says: %s",
+					     u->f[i].num, fd ? fd->name : "?", e2.msg);
+			return jfail(c->err, path, v, "_unknown holds field %u, which the schema reads as '%s': give it by name",
+				     u->f[i].num, fd ? fd->name : "?");
+		}
 		struct img_fval *f = img_msg_append(c->a, m, u->f[i].num);
 
 		if (!f)

@@ -41,7 +41,8 @@ static void put(struct input *in, const void *p, size_t n)
 	in->p = realloc(in->p, in->n + n);
 	if (!in->p)
 		abort();
-	memcpy(in->p + in->n, p, n);
+	if (n)
+		memcpy(in->p + in->n, p, n);
 	in->n += n;
 }
 

@@ -77,4 +77,9 @@ expect_bad "$T/junk.img" "junk"
 # an entry claiming 2 GiB: refused before any allocation
 printf '\x19\x43\x56\x54\x47\x38\x05\x55\xff\xff\xff\x7f' > "$T/huge.img"
 expect_bad "$T/huge.img" "an entry of 2 GiB"
+# "_unknown" bytes that hold a field the schema reads by name (file_entry.ext, cut short): refused, never written
+printf '{"magic": "FILES", "entries": [{"id": 2, "_unknown": "%s"}]}' "$(printf '\x08\x15\x7a\x01\x29' | base64)" > "$T/unk.json"
+"$CONVERT" encode -i "$T/unk.json" -o "$T/unk.img" 2> "$T/err"; rc=$?
+[ $rc = 2 ] && [ ! -e "$T/unk.img" ] && grep -q "entries\[0\] (line 1 column [0-9]*): _unknown holds field 15 ('ext'), which does not read as the schema says" "$T/err" &&
+	pass || fail "encode of _unknown holding a known field: exit $rc, $(cat "$T/err")"
 finish
