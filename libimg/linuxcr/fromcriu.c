@@ -795,6 +795,8 @@ static int pages(struct fc *c, struct img_mem *m, const struct img_vma *v)
 	size_t n = 0;
 	int r;
 
+	if (v->start % ps || v->end % ps || v->end <= v->start)
+		return img_err_set(c->err, EINVAL, "%s: a mapping that does not start and end on pages of %u bytes", c->where, ps);
 	for (uint64_t a = v->start; a < v->end || n;) {
 		struct img_mem_run run;
 
@@ -807,6 +809,9 @@ static int pages(struct fc *c, struct img_mem *m, const struct img_vma *v)
 			/* the run's bytes stay valid until the next img_mem_run: take what the chunk holds */
 			uint64_t k = (run.end - a) / ps;
 
+			if (!k) /* a run that ends inside a page: the pagemap does not lie on pages */
+				return img_err_set(c->err, EINVAL, "%s: pages at 0x%llx end inside a page (0x%llx)", c->where,
+						   (unsigned long long)a, (unsigned long long)run.end);
 			if (k > CHUNK_PAGES - n)
 				k = CHUNK_PAGES - n;
 			for (uint64_t i = 0; i < k; i++) {
