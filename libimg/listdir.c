@@ -71,7 +71,7 @@ int img_listdir(int dfd, char ***names, size_t *n)
 		return r;
 	}
 	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_name);
+		img_sort(v, cnt, sizeof(*v), cmp_name);
 	*names = v;
 	*n = cnt;
 	return 0;

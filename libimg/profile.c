@@ -299,7 +299,7 @@ static int add_words(struct img_profile *p, const char *s, const char ***out, si
 		q += l;
 	}
 	*n = k;
-	qsort(*out, k, sizeof(**out), cmp_str);
+	img_sort(*out, k, sizeof(**out), cmp_str);
 	return 0;
 }
 
@@ -770,7 +770,7 @@ static int get_words(struct rd *r, const struct img_jv *o, const char *key, cons
 		(*out)[i] = keep(r->p, v->a.v[i]->s.s, v->a.v[i]->s.len);
 	}
 	*n = v->a.n;
-	qsort(*out, *n, sizeof(**out), cmp_str);
+	img_sort(*out, *n, sizeof(**out), cmp_str);
 	if (have)
 		*have = 1;
 	return 0;

@@ -426,11 +426,11 @@ static int finish(struct builder *b, struct img_schema *s)
 
 	/* a folder may have none of some (no maps.tab): qsort takes no NULL array */
 	if (b->nmsgs)
-		qsort(b->msgs, b->nmsgs, sizeof(*b->msgs), cmp_msg);
+		img_sort(b->msgs, b->nmsgs, sizeof(*b->msgs), cmp_msg);
 	if (b->nenums)
-		qsort(b->enums, b->nenums, sizeof(*b->enums), cmp_enum);
+		img_sort(b->enums, b->nenums, sizeof(*b->enums), cmp_enum);
 	if (b->nmaps)
-		qsort(b->maps, b->nmaps, sizeof(*b->maps), cmp_map);
+		img_sort(b->maps, b->nmaps, sizeof(*b->maps), cmp_map);
 	msgs = img_arena_zalloc(b->a, (b->nmsgs + 1) * sizeof(*msgs));
 	enums = img_arena_zalloc(b->a, (b->nenums + 1) * sizeof(*enums));
 	maps = img_arena_zalloc(b->a, (b->nmaps + 1) * sizeof(*maps));
@@ -487,7 +487,7 @@ unresolved:
 			return img_err_set(b->err, EINVAL, "%s.%s: unknown type '%s'", rm->name,
 					   rf->fd.name, rf->tref);
 		}
-		qsort(f, rm->n, sizeof(*f), cmp_field);
+		img_sort(f, rm->n, sizeof(*f), cmp_field);
 		for (uint32_t j = 1; j < rm->n; j++)
 			if (f[j].num == f[j - 1].num) {
 				img_err_subject(b->err, rm->where);

@@ -148,7 +148,7 @@ int img_xf_versions_builtin(const struct img_schema *s, struct img_xf_versions *
 			return -EINVAL;
 		}
 	}
-	qsort(v->t, v->n, sizeof(*v->t), by_version_desc);
+	img_sort(v->t, v->n, sizeof(*v->t), by_version_desc);
 	*out = v;
 	return 0;
 }
@@ -195,7 +195,7 @@ int img_xf_versions_load(const char *dir, const struct img_schema *s, struct img
 		img_xf_versions_free(v);
 		return r;
 	}
-	qsort(v->t, v->n, sizeof(*v->t), by_version_desc);
+	img_sort(v->t, v->n, sizeof(*v->t), by_version_desc);
 	*out = v;
 	return 0;
 }

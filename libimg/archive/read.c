@@ -470,7 +470,8 @@ int img_archive_check(struct img_archive *a, struct img_err *err)
 		return img_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < a->n; i++)
 		a->byname[i] = (uint32_t)i;
-	qsort_r(a->byname, a->n, sizeof(*a->byname), cmp_name, a);
+	if (a->n > 1)
+		qsort_r(a->byname, a->n, sizeof(*a->byname), cmp_name, a);
 	for (size_t i = 1; i < a->n; i++) {
 		const struct img_tar_member *p = &a->m[a->byname[i - 1]], *q = &a->m[a->byname[i]];
 

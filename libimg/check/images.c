@@ -105,7 +105,8 @@ static int index_tasks(struct ck *c, const struct img_image *img)
 	}
 	for (uint32_t i = 0; i < c->ntasks; i++)
 		ix[i] = i;
-	qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
+	if (c->ntasks > 1)
+		qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
 	for (size_t i = 1; i < c->ntasks; i++)
 		if (c->tasks[ix[i]].pid == c->tasks[ix[i - 1]].pid) {
 			struct ck_task *t = &c->tasks[ix[i]];
@@ -121,7 +122,8 @@ static int index_tasks(struct ck *c, const struct img_image *img)
 	c->ntasks = n;
 	for (uint32_t i = 0; i < c->ntasks; i++)
 		ix[i] = i;
-	qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
+	if (c->ntasks > 1)
+		qsort_r(ix, c->ntasks, sizeof(*ix), cmp_task_idx, c->tasks);
 	c->by_pid = ix;
 	return 0;
 }
@@ -301,7 +303,7 @@ static void files_table(struct ck *c)
 	}
 	if (!c->nfiles)
 		return;
-	qsort(c->files, c->nfiles, sizeof(*c->files), cmp_file);
+	img_sort(c->files, c->nfiles, sizeof(*c->files), cmp_file);
 	for (size_t i = 1; i < c->nfiles; i++)
 		if (c->files[i].id == c->files[i - 1].id) {
 			struct img_finding *fi = ck_add(c, IMG_SEV_ERROR, "images", "file-dup", c->files[i].image,
@@ -1106,7 +1108,7 @@ static void mounts(struct ck *c)
 		c->f->failed = 1;
 	if (r || !m.n)
 		return;
-	qsort(m.ids, m.n, sizeof(*m.ids), cmp_u64);
+	img_sort(m.ids, m.n, sizeof(*m.ids), cmp_u64);
 	for (size_t i = 0; i < c->nfiles; i++) {
 		struct ck_file *f = &c->files[i];
 		int64_t mnt;

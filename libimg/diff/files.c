@@ -41,7 +41,7 @@ static const struct img_fd **sorted_fds(const struct img_task *t)
 		return NULL;
 	for (size_t i = 0; i < t->nfds; i++)
 		v[i] = &t->fds[i];
-	qsort(v, t->nfds, sizeof(*v), cmp_fd);
+	img_sort(v, t->nfds, sizeof(*v), cmp_fd);
 	return v;
 }
 
@@ -63,7 +63,7 @@ static size_t first_holders(struct fown *v, size_t n)
 {
 	size_t k = 0;
 
-	qsort(v, n, sizeof(*v), cmp_fown);
+	img_sort(v, n, sizeof(*v), cmp_fown);
 	for (size_t i = 0; i < n; i++)
 		if (!k || v[k - 1].a != v[i].a || v[k - 1].b != v[i].b)
 			v[k++] = v[i];
@@ -235,7 +235,7 @@ static int queue_of(struct img_diff *d, int side, uint32_t id, const struct img_
 				s->skq[i] = &q->e[i];
 			s->nskq = q->n;
 			/* stable for one socket: packets keep their order (mergesort-like by index) */
-			qsort(s->skq, s->nskq, sizeof(*s->skq), cmp_skq);
+			img_sort(s->skq, s->nskq, sizeof(*s->skq), cmp_skq);
 		}
 	}
 	hi = s->nskq;
@@ -476,7 +476,7 @@ static int unheld(const struct img_ckpt *ck, struct ufile **out, size_t *n)
 		for (size_t j = 0; j < t[i]->nfds; j++)
 			if (t[i]->fds[j].file && nheld < nf)
 				held[nheld++] = t[i]->fds[j].file;
-	qsort(held, nheld, sizeof(*held), cmp_ptr);
+	img_sort(held, nheld, sizeof(*held), cmp_ptr);
 	for (size_t i = 0; i < nf; i++) {
 		if (!f[i]->path || bsearch(&f[i], held, nheld, sizeof(*held), cmp_ptr))
 			continue;
@@ -485,7 +485,7 @@ static int unheld(const struct img_ckpt *ck, struct ufile **out, size_t *n)
 		k++;
 	}
 	img_free(held);
-	qsort(v, k, sizeof(*v), cmp_ufile);
+	img_sort(v, k, sizeof(*v), cmp_ufile);
 	/* the same path twice: the second is PATH#2, in the order of the file ids */
 	for (size_t i = 0, run = 0; i < k; i++) {
 		if (i && strcmp(v[i].key, v[run].key))
@@ -497,7 +497,7 @@ static int unheld(const struct img_ckpt *ck, struct ufile **out, size_t *n)
 			snprintf(v[i].key, sizeof(v[i].key), "%.490s#%zu", base, i - run + 1);
 		}
 	}
-	qsort(v, k, sizeof(*v), cmp_ufile);
+	img_sort(v, k, sizeof(*v), cmp_ufile);
 	*out = v;
 	*n = k;
 	return 0;

@@ -158,7 +158,7 @@ int owned_names(struct img_diff *d, int side, char ***out, size_t *n)
 		img_free(l.v);
 		return r ? r : -ENOMEM;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_name);
+	img_sort(l.v, l.n, sizeof(*l.v), cmp_name);
 	*out = l.v;
 	*n = l.n;
 	return 0;

@@ -75,7 +75,7 @@ static int mem_owners(struct img_diff *d, struct img_err *err)
 							       vb && vb->kind == IMG_VMA_SHARED ? vma_shmid(vb) : 0, i };
 		}
 	}
-	qsort(d->shm, n, sizeof(*d->shm), cmp_shmown);
+	img_sort(d->shm, n, sizeof(*d->shm), cmp_shmown);
 	for (size_t i = 0; i < n; i++)
 		if (!k || d->shm[k - 1].a != d->shm[i].a || d->shm[k - 1].b != d->shm[i].b)
 			d->shm[k++] = d->shm[i];

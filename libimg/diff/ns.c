@@ -143,7 +143,7 @@ int ns_pair_all(struct img_diff *d, struct img_err *err)
 	for (size_t i = 0; i < nb; i++)
 		if (!tb[i])
 			d->ns[n++].b = &vb[i];
-	qsort(d->ns, n, sizeof(*d->ns), cmp_dns);
+	img_sort(d->ns, n, sizeof(*d->ns), cmp_dns);
 	d->nns = n;
 	img_free(ta);
 	img_free(tb);

@@ -49,8 +49,8 @@ static int thread_pairs(const struct img_task *a, const struct img_task *b, stru
 		v[k++].b = sb[0];
 		i = j = 1;
 	}
-	qsort(sa + i, na - i, sizeof(*sa), cmp_tid);
-	qsort(sb + j, nb - j, sizeof(*sb), cmp_tid);
+	img_sort(sa + i, na - i, sizeof(*sa), cmp_tid);
+	img_sort(sb + j, nb - j, sizeof(*sb), cmp_tid);
 	while (i < na || j < nb) {
 		if (i < na && j < nb && (!by_tid || sa[i]->tid == sb[j]->tid)) {
 			v[k].a = sa[i++];
@@ -333,8 +333,8 @@ static void pair_by_key(const struct img_mm *a, const struct img_mm *b, long *pa
 	for (size_t k = 0; k < b->nvmas; k++)
 		if (pb[k] < 0)
 			rb[nb++] = (struct vref){ &b->vmas[k], (long)k };
-	qsort(ra, na, sizeof(*ra), size ? cmp_vref_size : cmp_vref);
-	qsort(rb, nb, sizeof(*rb), size ? cmp_vref_size : cmp_vref);
+	img_sort(ra, na, sizeof(*ra), size ? cmp_vref_size : cmp_vref);
+	img_sort(rb, nb, sizeof(*rb), size ? cmp_vref_size : cmp_vref);
 	while (i < na && j < nb) {
 		int c = cmp_vkey(ra[i].v, rb[j].v, size);
 
@@ -415,7 +415,8 @@ static int vma_pairs(const struct img_mm *a, const struct img_mm *b, struct vpai
 			v[k++] = (struct vpair){ -1, (long)x };
 	const struct img_mm *mm[2] = { a, b };
 
-	qsort_r(v, k, sizeof(*v), cmp_vpair, mm);
+	if (k > 1)
+		qsort_r(v, k, sizeof(*v), cmp_vpair, mm);
 	img_free(pa);
 	img_free(pb);
 	img_free(ra);

@@ -832,7 +832,7 @@ static int build_layout(struct loader *L, struct raw_version *v, const struct ra
 		if (!ss[i])
 			return L->err->code ? -L->err->code : -ENOMEM;
 	}
-	qsort(ss, r.ns, sizeof(*ss), cmp_struct);
+	img_sort(ss, r.ns, sizeof(*ss), cmp_struct);
 	lay->structs = ss;
 	lay->nstructs = r.ns;
 	struct img_lcr_enum *en = img_arena_zalloc(L->a, (r.ne ? r.ne : 1) * sizeof(*en));
@@ -886,7 +886,7 @@ static int build_layout(struct loader *L, struct raw_version *v, const struct ra
 						   rt[i].name, v->name, v->name, ra->name, rt[i].desc->strct);
 		}
 	}
-	qsort(rt, hdr->n, sizeof(*rt), cmp_rectype);
+	img_sort(rt, hdr->n, sizeof(*rt), cmp_rectype);
 	for (uint32_t i = 1; i < hdr->n; i++)
 		if (rt[i].type == rt[i - 1].type)
 			return img_err_set(L->err, EINVAL, "%s: record types %s and %s share number %u", v->file,
@@ -958,7 +958,7 @@ int img_lcr_tables_load_dir(const char *dir, struct img_lcr_tables **out, struct
 			names[nnames++] = img_strdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, nnames, sizeof(names[0]), cmp_str);
+	img_sort(names, nnames, sizeof(names[0]), cmp_str);
 	for (int i = 0; i < nnames && !ret; i++) {
 		char path[4096], *text;
 
@@ -982,7 +982,7 @@ int img_lcr_tables_load_dir(const char *dir, struct img_lcr_tables **out, struct
 		ret = img_err_set(err, EINVAL, "%s: no *.layout files", dir);
 		goto fail;
 	}
-	qsort(L.v, L.nv, sizeof(L.v[0]), cmp_version);
+	img_sort(L.v, L.nv, sizeof(L.v[0]), cmp_version);
 	for (uint32_t i = 0; i < L.nv; i++)
 		L.v[i]->order = (int)i;
 	struct img_lcr_version *vers = img_arena_zalloc(&o->a, L.nv * sizeof(*vers));

@@ -649,7 +649,8 @@ static int page_runs(struct tc *c, const struct img_lcr_mm *m, struct run **out,
 		}
 		v[n++] = (struct run){ vm->start, c->vdso->size / ps, 0, -1, c->vdso };
 	}
-	qsort(v, n, sizeof(*v), cmp_run);
+	if (n) /* an mm without pages has no array to sort */
+		img_sort(v, n, sizeof(*v), cmp_run);
 	for (size_t i = 1; i < n; i++)
 		if (v[i].addr < v[i - 1].addr + v[i - 1].npages * ps) {
 			char w[160];
@@ -1517,7 +1518,7 @@ int img_lcr_criu_dir(const struct img_lcr_image *img, const struct img_lcr_bridg
 	if (o && o->note)
 		br_losses_report(&c.loss, o->note, o->arg);
 	br_losses_free(&c.loss);
-	qsort(c.m, c.nm, sizeof(*c.m), cmp_member);
+	img_sort(c.m, c.nm, sizeof(*c.m), cmp_member);
 	ld->m = c.m;
 	ld->n = c.nm;
 	d->ops = &lcr_dir_ops;

@@ -239,7 +239,7 @@ static int pmap_open(struct img_mem *m, const char *name, int depth, struct pmap
 		pm->n++;
 	}
 	if (!r) {
-		qsort(pm->e, pm->n, sizeof(*pm->e), cmp_ent);
+		img_sort(pm->e, pm->n, sizeof(*pm->e), cmp_ent);
 		for (size_t i = 1; i < pm->n && !r; i++)
 			if (pm->e[i].start < pm->e[i - 1].end)
 				r = img_err_set(err, EINVAL, "pages at 0x%llx are described twice",

@@ -541,7 +541,7 @@ static int load_tasks(struct img_ckpt *ck, struct img_err *err)
 		ck->tasks[ck->ntasks] = t;
 		ck->by_pid[ck->ntasks++] = t;
 	}
-	qsort(ck->by_pid, ck->ntasks, sizeof(*ck->by_pid), cmp_task_pid);
+	img_sort(ck->by_pid, ck->ntasks, sizeof(*ck->by_pid), cmp_task_pid);
 	return link_tree(ck, err);
 }
 

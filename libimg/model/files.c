@@ -277,9 +277,9 @@ static int attach_pipes(struct img_ckpt *ck, const char *image, uint32_t type, s
 			v[n++] = ck->files[i];
 	for (size_t e = 0; img && e < img->n; e++)
 		data[nd++] = &img->e[e];
-	qsort(v, n, sizeof(*v), cmp_pipe_file);
+	img_sort(v, n, sizeof(*v), cmp_pipe_file);
 	if (nd)
-		qsort(data, nd, sizeof(*data), cmp_pipe_data);
+		img_sort(data, nd, sizeof(*data), cmp_pipe_data);
 	for (size_t i = 0; i < n && !r; i++) {
 		uint64_t id = pipe_key(v[i]);
 		struct img_pipe *p;
@@ -330,7 +330,7 @@ static int link_peers(struct img_ckpt *ck, struct img_err *err)
 	for (size_t i = 0; i < ck->nfiles; i++)
 		if (ck->files[i]->sk)
 			v[n++] = ck->files[i];
-	qsort(v, n, sizeof(*v), cmp_sock);
+	img_sort(v, n, sizeof(*v), cmp_sock);
 	for (size_t i = 0; i < n; i++) {
 		struct img_sock *sk = (struct img_sock *)v[i]->sk;
 		size_t lo = 0, hi = n;
@@ -496,7 +496,7 @@ int ck_load_files(struct img_ckpt *ck, struct img_err *err)
 	}
 	ck->nfiles = l.n;
 	img_free(l.v);
-	qsort(ck->files_by_id, ck->nfiles, sizeof(*ck->files_by_id), cmp_file_id);
+	img_sort(ck->files_by_id, ck->nfiles, sizeof(*ck->files_by_id), cmp_file_id);
 	r = attach_pipes(ck, "pipes-data.img", 2, err);
 	if (!r)
 		r = attach_pipes(ck, "fifo-data.img", 3, err);

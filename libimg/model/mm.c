@@ -192,7 +192,7 @@ int ck_load_mm(struct img_ckpt *ck, struct img_task *t, struct img_err *err)
 			fill_vma(&vmas[i++], vm);
 	}
 	n = i;
-	qsort(vmas, n, sizeof(*vmas), cmp_vma);
+	img_sort(vmas, n, sizeof(*vmas), cmp_vma);
 	for (i = 0; i < n; i++) {
 		if (vmas[i].end <= vmas[i].start || (vmas[i].start | vmas[i].end) & (IMG_PAGE_SIZE - 1))
 			ck_problem(ck, vimg ? "vmas" : "mm", EINVAL, "pid %u: VMA %llx-%llx is empty or not page aligned",

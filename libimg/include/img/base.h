@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +45,16 @@ void *img_realloc(void *p, size_t n);
 void img_free(void *p);
 char *img_strdup(const char *s);
 char *img_strndup(const char *s, size_t n);
+
+/*
+ * qsort for arrays that may be empty: an empty one may have no memory at all
+ * (NULL), which qsort must not be given.
+ */
+static inline void img_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
 
 /*
  * Allocations that failed in this process so far (through these functions):
