@@ -33,14 +33,17 @@ static char tmp[256];
 
 struct input {
 	uint8_t *p;
-	size_t n;
+	size_t n, cap;
 };
 
 static void put(struct input *in, const void *p, size_t n)
 {
-	in->p = realloc(in->p, in->n + n);
-	if (!in->p)
-		abort();
+	if (in->n + n > in->cap) { /* doubling: the inputs are built of a million small pieces */
+		in->cap = (in->n + n) * 2;
+		in->p = realloc(in->p, in->cap);
+		if (!in->p)
+			abort();
+	}
 	if (n)
 		memcpy(in->p + in->n, p, n);
 	in->n += n;
