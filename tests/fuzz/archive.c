@@ -25,14 +25,6 @@
 #include "img/archive.h"
 #include "img/model.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 static int each(void *arg, const char *name, uint64_t size)
 {
 	struct img_dir *d = arg;

@@ -132,3 +132,12 @@ int fuzz_write(const char *dir, const char *name, const void *p, size_t n)
 	close(fd);
 	return 0;
 }
+
+/* Every target starts the same way. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_setup();
+	return 0;
+}

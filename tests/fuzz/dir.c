@@ -21,14 +21,6 @@
 
 int inspect_main(int argc, char **argv); /* cr-inspect/main.c, renamed */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 /* Split the input into files under dir; the number of files written. */
 static int unpack(const uint8_t *p, size_t n, const char *dir)
 {

@@ -13,14 +13,6 @@
 #define CR_TOP "."
 #endif
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 static void line(void *arg, uint32_t no, const char *s, size_t len)
 {
 	size_t *sum = arg;

@@ -18,7 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* Once, before any input: the counting allocator, stdout to /dev/null, tables parsed. */
+/* Once, before any input (common.c's LLVMFuzzerInitialize, shared by every target): the counting allocator, stdout to /dev/null, tables parsed. */
 void fuzz_setup(void);
 /*
  * Around the work on one input of size bytes: fuzz_end aborts when a block

@@ -14,14 +14,6 @@
 #include "img/image.h"
 #include "img/json.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 /* A source that has no data pointer: the bytes come through pread, as from a tar.gz. */
 static int win_pread(struct img_src *s, void *buf, size_t n, uint64_t off, struct img_err *err)
 {

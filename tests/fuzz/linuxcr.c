@@ -46,14 +46,6 @@ static void bridge(const struct img_lcr_image *img)
 	img_ckpt_close(ck);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct img_src *s;

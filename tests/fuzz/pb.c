@@ -14,14 +14,6 @@
 #include "img/json.h"
 #include "img/pb.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 static void json_trip(const struct img_msgdesc *d, const struct img_msg *m, int pretty)
 {
 	struct img_err e = { 0 };

@@ -16,14 +16,6 @@
 #define CR_TOP "."
 #endif
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 static void split(const char *dir, const char *p, size_t n)
 {
 	const char *end = p + n;
