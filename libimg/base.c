@@ -237,6 +237,26 @@ char *img_arena_strndup(struct img_arena *a, const char *s, size_t n)
 	return d;
 }
 
+int img_arena_grow(struct img_arena *a, void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	if (nc < *cap || (size && nc > SIZE_MAX / size))
+		return -ENOMEM;
+	p = img_arena_alloc(a, nc * size);
+	if (!p)
+		return -ENOMEM;
+	if (*arr && n)
+		memcpy(p, *arr, n * size);
+	*arr = p;
+	*cap = nc;
+	return 0;
+}
+
 void img_arena_free(struct img_arena *a)
 {
 	struct img_arena_chunk *c = a->head, *n;

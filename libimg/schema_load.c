@@ -56,20 +56,16 @@ struct builder {
 	struct img_err *err;
 };
 
+/* img_arena_grow for the builder's 32-bit counts */
 static int grow(struct img_arena *a, void **arr, uint32_t *cap, uint32_t n, size_t size)
 {
-	if (n < *cap)
-		return 0;
-	uint32_t nc = *cap ? *cap * 2 : 16;
-	void *p = img_arena_alloc(a, nc * size);
+	size_t c = *cap;
+	int r = img_arena_grow(a, arr, &c, n, size);
 
-	if (!p)
+	if (!r && c > UINT32_MAX)
 		return -ENOMEM;
-	if (*arr)
-		memcpy(p, *arr, n * size);
-	*arr = p;
-	*cap = nc;
-	return 0;
+	*cap = (uint32_t)c;
+	return r;
 }
 
 #define GROW(b, arr, n, cap) grow((b)->a, (void **)&(arr), &(cap), (n), sizeof(*(arr)))

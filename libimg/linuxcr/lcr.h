@@ -4,9 +4,6 @@
 
 #include "img/linuxcr.h"
 
-/* Grow an arena array to hold one more than n (the arena keeps the old one). */
-int lcr_grow(struct img_arena *a, void **arr, size_t *cap, size_t n, size_t size);
-
 /* The struct a record carries (FILE: by its f_type), and its records.tab row. */
 const struct img_lcr_struct *lcr_rec_struct(const struct img_lcr_tables *t, const struct img_lcr_layout *l,
 					    const struct img_lcr_rectype *rt, const uint8_t *rec, uint32_t len,

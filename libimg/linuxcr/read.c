@@ -170,7 +170,7 @@ const struct img_lcr_obj *img_lcr_obj_find(const struct img_lcr_image *img, int3
 	return obj_find(img, objref);
 }
 
-#define GROW(R, arr, n, cap) lcr_grow(&(R)->img->arena, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
+#define GROW(R, arr, n, cap) img_arena_grow(&(R)->img->arena, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 static int add_obj(struct rd *R, size_t i, int32_t objref, const char *type, int32_t objref_rec)
 {
@@ -189,7 +189,7 @@ static int add_obj(struct rd *R, size_t i, int32_t objref, const char *type, int
 	if (img->nobjs == img->capobjs) {
 		size_t cap = img->capobjs;
 
-		if (lcr_grow(&img->arena, (void **)&img->objs, &cap, img->nobjs, sizeof(*img->objs)))
+		if (img_arena_grow(&img->arena, (void **)&img->objs, &cap, img->nobjs, sizeof(*img->objs)))
 			return -ENOMEM;
 		img->capobjs = cap;
 	}
@@ -869,7 +869,7 @@ static int frame_records(struct img_lcr_image *img, struct rd *R)
 		if (img->n == img->cap) {
 			size_t cap = img->cap;
 
-			if (lcr_grow(&img->arena, (void **)&img->r, &cap, img->n, sizeof(*img->r)))
+			if (img_arena_grow(&img->arena, (void **)&img->r, &cap, img->n, sizeof(*img->r)))
 				return -ENOMEM;
 			img->cap = cap;
 		}

@@ -6,22 +6,6 @@
 #include "img/linuxcr.h"
 #include "lcr.h"
 
-int lcr_grow(struct img_arena *a, void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = img_arena_alloc(a, nc * size);
-
-	if (!p)
-		return -ENOMEM;
-	if (*arr)
-		memcpy(p, *arr, n * size);
-	*arr = p;
-	*cap = nc;
-	return 0;
-}
-
 const struct img_lcr_version *img_lcr_version_find(const struct img_lcr_tables *t, const char *name)
 {
 	if (!strncmp(name, "linuxcr-", 8))

@@ -93,7 +93,7 @@ struct loader {
 	size_t capfin;
 };
 
-#define GROW(L, arr, n, cap) lcr_grow((L)->a, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
+#define GROW(L, arr, n, cap) img_arena_grow((L)->a, (void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 static int split(char *line, char **tok, int max)
 {

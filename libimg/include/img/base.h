@@ -96,6 +96,12 @@ void img_arena_init(struct img_arena *a);
 void *img_arena_alloc(struct img_arena *a, size_t n);
 void *img_arena_zalloc(struct img_arena *a, size_t n);
 char *img_arena_strndup(struct img_arena *a, const char *s, size_t n);
+/*
+ * Room for element n of an array in the arena of *cap elements of size bytes:
+ * when it is full, a copy twice as large (16 at first); the old one stays in
+ * the arena until it is freed.  0 or -ENOMEM.
+ */
+int img_arena_grow(struct img_arena *a, void **arr, size_t *cap, size_t n, size_t size);
 void img_arena_free(struct img_arena *a);
 /*
  * For tests: the size of the chunks arenas take from the allocator (0: the
