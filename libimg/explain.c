@@ -284,17 +284,8 @@ static int add_var(struct img_explain *x, size_t *cap, const char *name, const c
 	for (size_t i = 0; i < x->nvars; i++)
 		if (!strcmp(x->vars[i].name, name))
 			return 0; /* the first value wins: the diagnosis' own line comes first */
-	if (x->nvars == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct img_logvar *nv = img_arena_alloc(&x->arena, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		if (x->nvars)
-			memcpy(nv, x->vars, x->nvars * sizeof(*nv));
-		x->vars = nv;
-		*cap = nc;
-	}
+	if (img_arena_grow(&x->arena, (void **)&x->vars, cap, x->nvars, sizeof(*x->vars)))
+		return -ENOMEM;
 	x->vars[x->nvars].name = name;
 	x->vars[x->nvars].value = img_arena_strndup(&x->arena, v, n);
 	x->vars[x->nvars].line = line;

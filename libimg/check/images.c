@@ -989,18 +989,9 @@ static int unused_member(void *arg, const char *name, uint64_t size)
 
 static int add_used(struct ck *c, struct used *u, size_t *cap, uint64_t id)
 {
-	if (u->npages == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		uint64_t *v = img_arena_alloc(&c->arena, nc * sizeof(*v));
-
-		if (!v) {
-			c->f->failed = 1;
-			return -ENOMEM;
-		}
-		if (u->npages)
-			memcpy(v, u->pages, u->npages * sizeof(*v));
-		u->pages = v;
-		*cap = nc;
+	if (img_arena_grow(&c->arena, (void **)&u->pages, cap, u->npages, sizeof(*u->pages))) {
+		c->f->failed = 1;
+		return -ENOMEM;
 	}
 	u->pages[u->npages++] = id;
 	return 0;
@@ -1082,17 +1073,8 @@ static int mount_member(void *arg, const char *name, uint64_t size)
 	if (strncmp(name, "mountpoints-", 12) || !(img = ck_get(m->c, name)))
 		return 0;
 	for (size_t i = 0; i < img->n; i++) {
-		if (m->n == m->cap) {
-			size_t nc = m->cap ? m->cap * 2 : 64;
-			uint64_t *v = img_arena_alloc(&m->c->arena, nc * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			if (m->n)
-				memcpy(v, m->ids, m->n * sizeof(*v));
-			m->ids = v;
-			m->cap = nc;
-		}
+		if (img_arena_grow(&m->c->arena, (void **)&m->ids, &m->cap, m->n, sizeof(*m->ids)))
+			return -ENOMEM;
 		m->ids[m->n++] = img_msg_u64(img->e[i].msg, "mnt_id", 0);
 	}
 	return 0;
