@@ -5,6 +5,19 @@
 
 #include "cr-convert.h"
 
+/* The options upgrade and downgrade share, after --to */
+#define VERSION_STEP_OPTS \
+	"      --from VERSION   the version the set is in (default: what its features say)\n" \
+	"      --policy P       where the target cannot express something: bail, emulate (default), hope\n" \
+	"      --dry-run        print what would change, write nothing\n" \
+	"      --sync           flush the output to disk before it takes its name\n" \
+	"      --tables DIR     version tables from DIR instead of the built-in ones\n" \
+	"      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n" \
+	"      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n" \
+	"      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n" \
+	"      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n" \
+	"      --linuxcr-version V  linux-cr: read the stream as version V\n"
+
 static const struct img_cmd commands[] = {
 	{ "encode", cmd_encode, "encode [-i IN] [-o OUT]",
 	  "turn crit's JSON (raw or pretty) back into an image, as crit encode does",
@@ -26,30 +39,12 @@ static const struct img_cmd commands[] = {
 	  "rewrite an image set in the format a newer CRIU writes, step by step through the version tables",
 	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
 	  "      --to VERSION     the CRIU version to write for (4.2, 4.1, 3.4, ...)\n"
-	  "      --from VERSION   the version the set is in (default: what its features say)\n"
-	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
-	  "      --dry-run        print what would change, write nothing\n"
-	  "      --sync           flush the output to disk before it takes its name\n"
-	  "      --tables DIR     version tables from DIR instead of the built-in ones\n"
-	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
-	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
-	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
-	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
-	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
+	  VERSION_STEP_OPTS },
 	{ "downgrade", cmd_versions, "downgrade CKPT --to VERSION -o OUT [--from VERSION] [--policy P] [--dry-run] [--sync] [--tables DIR] [--lossy] [--kernel X.Y.Z]",
 	  "rewrite an image set in the format an older CRIU reads, step by step through the version tables",
 	  "  -o, --out DIR        write the result as the folder DIR (it must not exist)\n"
 	  "      --to VERSION     the CRIU version to write for (4.1, 3.3, 1.5, ...)\n"
-	  "      --from VERSION   the version the set is in (default: what its features say)\n"
-	  "      --policy P       where the target cannot express something: bail, emulate (default), hope\n"
-	  "      --dry-run        print what would change, write nothing\n"
-	  "      --sync           flush the output to disk before it takes its name\n"
-	  "      --tables DIR     version tables from DIR instead of the built-in ones\n"
-	  "      --to linuxcr-V   a linux-cr stream: the patchset version to write (v18 ... v23-rc2)\n"
-	  "      --lossy          linux-cr: leave out what the target cannot hold, each thing listed\n"
-	  "      --kernel X.Y.Z   linux-cr: the kernel version for the header (default: the version's own)\n"
-	  "      --for PROFILE    linux-cr: the result made for a profile's machine (as 'to' does)\n"
-	  "      --linuxcr-version V  linux-cr: read the stream as version V\n" },
+	  VERSION_STEP_OPTS },
 	{ "to", cmd_to, "to CKPT --to criu|linuxcr-V -o OUT [--lossy] [--for PROFILE] [--policy P] [--linuxcr-version V] [--sync]",
 	  "between the two forms of a checkpoint: a linux-cr stream to a CRIU image set, a CRIU set to a linux-cr stream "
 	  "(also written cr-convert --to FORMAT CKPT -o OUT)",
